@@ -1,0 +1,141 @@
+"""The C++ example: a 32-bit C++ library (cpp_lib32.so) called from 64-bit Python.
+
+Run it with ``python examples/cpp/cpp.py`` (``make demo`` builds the library first). The
+methods match msl-loadlib's ``Cpp64`` example, so calling code can migrate unchanged.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Sequence
+
+from bitbridge import Bridge, remote32, server_info
+
+
+class Point(ctypes.Structure):
+    """``struct Point { double x; double y; }``: fixed size, so it can travel by value."""
+
+    _fields_ = [("x", ctypes.c_double), ("y", ctypes.c_double)]
+
+
+class FourPoints(ctypes.Structure):
+    """``struct FourPoints { Point points[4]; }``: fixed size, so it can travel by value."""
+
+    _fields_ = [("points", Point * 4)]
+
+    def __init__(self, *points: Point) -> None:
+        super().__init__()
+        self.points = (Point * 4)(*points)
+
+
+class NPoints(ctypes.Structure):
+    """``struct NPoints { int n; Point *points; }``: holds a pointer, so it is built in the
+    server (a 32-bit pointer means nothing to the 64-bit client)."""
+
+    _fields_ = [("n", ctypes.c_int), ("points", ctypes.POINTER(Point))]
+
+
+class Cpp(Bridge):
+    """Wrapper around the 32-bit C++ library ``cpp_lib32``."""
+
+    library = "cpp_lib32"
+
+    def __init__(self) -> None:
+        # Runs in the server, where self.lib is loaded: declare the C signatures once.
+        lib = self.lib
+        lib.add.restype, lib.add.argtypes = ctypes.c_int32, [ctypes.c_int32, ctypes.c_int32]
+        lib.subtract.restype = ctypes.c_float
+        lib.subtract.argtypes = [ctypes.c_float, ctypes.c_float]
+        lib.add_or_subtract.restype = ctypes.c_double
+        lib.add_or_subtract.argtypes = [ctypes.c_double, ctypes.c_double, ctypes.c_bool]
+        lib.scalar_multiply.restype = None
+        lib.scalar_multiply.argtypes = [
+            ctypes.c_double,
+            ctypes.POINTER(ctypes.c_double),
+            ctypes.c_int32,
+            ctypes.POINTER(ctypes.c_double),
+        ]
+        lib.reverse_string_v1.restype = None
+        lib.reverse_string_v1.argtypes = [ctypes.c_char_p, ctypes.c_int32, ctypes.c_char_p]
+        lib.reverse_string_v2.restype = ctypes.c_void_p
+        lib.reverse_string_v2.argtypes = [ctypes.c_char_p, ctypes.c_int32]
+        lib.distance_4_points.restype = ctypes.c_double
+        lib.distance_4_points.argtypes = [FourPoints]
+        lib.distance_n_points.restype = ctypes.c_double
+        lib.distance_n_points.argtypes = [NPoints]
+
+    @remote32
+    def add(self, a: int, b: int) -> int:
+        """Add two 32-bit integers."""
+        return self.lib.add(a, b)  # type: ignore[no-any-return]
+
+    @remote32
+    def subtract(self, a: float, b: float) -> float:
+        """Subtract two single-precision (C ``float``) numbers."""
+        return self.lib.subtract(a, b)  # type: ignore[no-any-return]
+
+    @remote32
+    def add_or_subtract(self, a: float, b: float, *, do_addition: bool) -> float:
+        """Return ``a + b`` if ``do_addition`` else ``a - b``, in double precision."""
+        return self.lib.add_or_subtract(a, b, do_addition)  # type: ignore[no-any-return]
+
+    @remote32(copy=True)
+    def scalar_multiply(self, a: float, xin: Sequence[float]) -> list[float]:
+        """Multiply each element of ``xin`` by ``a`` (double arrays in and out)."""
+        n = len(xin)
+        c_xin = (ctypes.c_double * n)(*xin)
+        c_xout = (ctypes.c_double * n)()
+        self.lib.scalar_multiply(a, c_xin, n, c_xout)
+        return list(c_xout)
+
+    @remote32
+    def reverse_string_v1(self, original: str) -> str:
+        """Reverse a string in a buffer that Python allocates."""
+        n = len(original.encode())
+        reversed_ = ctypes.create_string_buffer(n)
+        self.lib.reverse_string_v1(original.encode(), n, reversed_)
+        return reversed_.raw.decode()
+
+    @remote32
+    def reverse_string_v2(self, original: str) -> str:
+        """Reverse a string in a buffer that the library allocates."""
+        n = len(original.encode())
+        address = self.lib.reverse_string_v2(original.encode(), n)
+        return ctypes.string_at(address, n).decode()
+
+    @remote32
+    def distance_4_points(self, four_points: FourPoints) -> float:
+        """Perimeter of the polygon through four points (a struct sent from the client)."""
+        return self.lib.distance_4_points(four_points)  # type: ignore[no-any-return]
+
+    @remote32
+    def circumference(self, radius: float, n: int) -> float:
+        """Estimate a circle's circumference from ``n`` points on it (a struct holding a
+        pointer, built in the server)."""
+        points = (Point * n)()
+        for i in range(n):
+            theta = 2.0 * math.pi * i / n
+            points[i] = Point(radius * math.cos(theta), radius * math.sin(theta))
+        return self.lib.distance_n_points(NPoints(n, points))  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    with Cpp() as cpp:
+        info = server_info(cpp)
+        print(f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
+              f"({info.bits}-bit Python {info.python_version})")
+        print(f"add(1, 2) = {cpp.add(1, 2)}")
+        print(f"subtract(43.2, 3.2) = {cpp.subtract(43.2, 3.2)}")
+        print(f"add_or_subtract(1.0, 2.0, do_addition=False) = "
+              f"{cpp.add_or_subtract(1.0, 2.0, do_addition=False)}")
+        print(f"scalar_multiply(2.0, [1.0, 2.0, 3.0]) = {cpp.scalar_multiply(2.0, [1.0, 2.0, 3.0])}")
+        print(f"reverse_string_v1('hello world') = {cpp.reverse_string_v1('hello world')!r}")
+        print(f"reverse_string_v2('hello world') = {cpp.reverse_string_v2('hello world')!r}")
+        square = FourPoints(Point(0, 0), Point(0, 1), Point(1, 1), Point(1, 0))
+        print(f"distance_4_points(unit square) = {cpp.distance_4_points(square)}")
+        print(f"circumference(0.5, 1000) = {cpp.circumference(0.5, 1000)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Call a 32-bit shared library from 64-bit Python through one decorated class."""
+
+from __future__ import annotations
+
+from bitbridge.bridge import Bridge, server_info
+from bitbridge.errors import (
+    BridgeClosed,
+    BridgeError,
+    CopyError,
+    InterpreterNotFound,
+    LibraryLoadError,
+    LibraryNotFound,
+    ServerCrashed,
+    ServerImportError,
+    StartError,
+    WrongArchitecture,
+)
+from bitbridge.options import BridgeOptions
+from bitbridge.remote import remote32
+from bitbridge.session import ServerInfo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bridge",
+    "BridgeClosed",
+    "BridgeError",
+    "BridgeOptions",
+    "CopyError",
+    "InterpreterNotFound",
+    "LibraryLoadError",
+    "LibraryNotFound",
+    "ServerCrashed",
+    "ServerImportError",
+    "ServerInfo",
+    "StartError",
+    "WrongArchitecture",
+    "__version__",
+    "remote32",
+    "server_info",
+]

@@ -1,0 +1,149 @@
+"""``Bridge``: one class whose ``@remote32`` methods run in a 32-bit server.
+
+In the client the metaclass replaces each remote method by a proxy with the same name,
+docstring and signature, and constructing the class starts the server. In the server the
+same module is imported by file path and the class is left as written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import sys
+import weakref
+from types import TracebackType
+from typing import Any, Callable, ClassVar
+
+from typing_extensions import Self
+
+from bitbridge import _role
+from bitbridge.options import BridgeOptions, PathLike
+from bitbridge.remote import RemoteSpec, remote_spec
+from bitbridge.session import ServerInfo, Session
+
+MAIN_ALIAS = "__bitbridge_main__"
+_SESSION = "_bitbridge_session"
+
+
+def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def proxy(self: Bridge, *args: Any, **kwargs: Any) -> Any:
+        return _session(self).call(name, args, kwargs, spec.copy)
+
+    return proxy
+
+
+class BridgeMeta(type):
+    """Split a :class:`Bridge` subclass into its client and server halves."""
+
+    def __new__(
+        mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> BridgeMeta:
+        cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        if _role.in_server():
+            return cls
+        for attr, value in namespace.items():
+            spec = remote_spec(value)
+            if spec is not None:
+                setattr(cls, attr, _proxy(attr, value, spec))
+        if cls.__module__ == "__main__" and "__main__" in sys.modules:
+            # The server imports a script under this name; let pickles find it here too.
+            sys.modules.setdefault(MAIN_ALIAS, sys.modules["__main__"])
+        return cls
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if _role.in_server():
+            return super().__call__(*args, **kwargs)
+        inspect.signature(cls.__init__).bind(None, *args, **kwargs)  # a TypeError, here
+        instance = cls.__new__(cls)
+        session = Session(cls, cls.bridge_options, args, kwargs)  # type: ignore[attr-defined]
+        instance.__dict__[_SESSION] = session
+        weakref.finalize(instance, session.close)
+        return instance
+
+
+def _session(bridge: Bridge) -> Session:
+    try:
+        session: Session = bridge.__dict__[_SESSION]
+    except KeyError:
+        raise TypeError("this method runs in the server; call it on a started bridge") from None
+    return session
+
+
+class Bridge(metaclass=BridgeMeta):
+    """Base class of a bridge to a library hosted by a 32-bit server.
+
+    Subclass it, set ``library`` (and ``libtype``), and mark the methods that must run
+    next to the library with :func:`~bitbridge.remote32`. Constructing the subclass
+    starts the server, passes the constructor arguments to the server half (whose
+    ``__init__`` runs there, after ``self.lib`` is loaded) and returns the client half;
+    ``close()`` or leaving a ``with`` block stops the server.
+    """
+
+    #: The library to load: a file name next to the defining module (suffix optional),
+    #: an absolute path, or a name for the platform's search. None: no library.
+    library: ClassVar[PathLike | None] = None
+    #: "cdll" (default), "windll" or "oledll"; None loads no library.
+    libtype: ClassVar[str | None] = "cdll"
+    #: How the server is started; see :meth:`configure`.
+    bridge_options: ClassVar[BridgeOptions] = BridgeOptions()
+    #: The loaded library (in the server; in the client, a netref to it).
+    lib: Any
+
+    @classmethod
+    def configure(
+        cls, *, python32: PathLike | None = None, start_timeout: float | None = None
+    ) -> type[Self]:
+        """Return this class with other bridge options, apart from constructor arguments.
+
+        ``Cpp.configure(python32="/opt/py32/bin/python")(...)`` starts its server with
+        that interpreter; options left out keep their current values.
+        """
+        given = {"python32": python32, "start_timeout": start_timeout}
+        options = dataclasses.replace(
+            cls.bridge_options, **{k: v for k, v in given.items() if v is not None}
+        )
+        namespace = {
+            "bridge_options": options,
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+        }
+        return type(cls)(cls.__name__, (cls,), namespace)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Stop the server; calling it again does nothing."""
+        session = self.__dict__.get(_SESSION)
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the client half lacks: ask the server half.
+        session = self.__dict__.get(_SESSION)
+        if session is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return session.getattr(name)
+
+    def __repr__(self) -> str:
+        session = self.__dict__.get(_SESSION)
+        if session is None:
+            return f"<{type(self).__qualname__} (server half)>"
+        state = "closed" if session.closed else f"pid {session.info.pid}, {session.info.bits}-bit"
+        return f"<{type(self).__qualname__} bridge: {state}>"
+
+
+def server_info(bridge: Bridge) -> ServerInfo:
+    """Return facts about the server of ``bridge``: pid, pointer size, interpreter."""
+    return _session(bridge).info

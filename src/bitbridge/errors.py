@@ -1,0 +1,48 @@
+"""The exceptions bitbridge raises itself.
+
+Exceptions raised by user code in the server are re-raised in the client with their
+own type (where it can be imported there) and the full remote traceback; the classes
+here cover what goes wrong with the bridge itself.
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base class of every error raised by bitbridge itself."""
+
+
+class StartError(BridgeError):
+    """The server could not be started; the message names the cause and the fix."""
+
+
+class InterpreterNotFound(StartError):
+    """No 32-bit Python interpreter was found, or the one named does not exist."""
+
+
+class LibraryNotFound(StartError):
+    """The shared library was not found; the message lists every path tried."""
+
+
+class WrongArchitecture(StartError):
+    """The library was built for another architecture than the server's interpreter."""
+
+
+class LibraryLoadError(StartError):
+    """The library was found but could not be loaded (a missing dependency, say)."""
+
+
+class ServerImportError(StartError):
+    """The module that defines the bridge class failed to import in the server."""
+
+
+class BridgeClosed(BridgeError):
+    """The bridge was used after ``close()``."""
+
+
+class ServerCrashed(BridgeError):
+    """The server process died during or before a call (a crash inside the library)."""
+
+
+class CopyError(BridgeError, TypeError):
+    """A result of a ``@remote32(copy=True)`` method could not be copied to the client."""

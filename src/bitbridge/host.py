@@ -1,0 +1,147 @@
+"""The server half: serve the connection, import the user's class, run remote methods.
+
+Imported only in the server process, by :mod:`bitbridge.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bitbridge import _role, payload
+from bitbridge.errors import CopyError, ServerImportError
+from bitbridge.library import load_library
+
+_role.IN_SERVER = True
+
+
+def serve(settings: dict[str, Any]) -> None:
+    """Serve the client over the inherited socket until it disconnects."""
+    from bitbridge.transport import connect
+
+    if hasattr(signal, "SIGINT"):
+        # Ctrl-C in a terminal reaches the whole process group; the client handles it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path[:0] = settings.get("sys_path", [])
+    conn = connect(_inherited_socket(settings))
+    try:
+        conn.serve_all()
+    finally:
+        conn.close()
+
+
+def _inherited_socket(settings: dict[str, Any]) -> socket.socket:
+    if "socket_share" in settings:  # Windows: the client duplicated its socket for us
+        return socket.fromshare(bytes.fromhex(settings["socket_share"]))  # type: ignore[attr-defined,no-any-return]
+    return socket.socket(fileno=settings["fd"])
+
+
+def info() -> tuple[int, int, str, str]:
+    """Return the server's pid, pointer size in bytes, Python version and executable."""
+    return os.getpid(), struct.calcsize("P"), sys.version.split()[0], sys.executable
+
+
+def create(
+    module_file: str, module_name: str, qualname: str, arguments: bytes, refs: tuple[Any, ...]
+) -> Any:
+    """Import the user's class, load its library and construct the server half."""
+    cls = _import_class(module_file, module_name, qualname)
+    instance = cls.__new__(cls)
+    instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
+    args, kwargs = payload.loads(arguments, refs)
+    instance.__init__(*args, **kwargs)
+    return instance
+
+
+def invoke(
+    instance: Any, name: str, arguments: bytes, refs: tuple[Any, ...], copy: bool
+) -> Any:
+    """Run one remote method; with ``copy`` return its result pickled."""
+    args, kwargs = payload.loads(arguments, refs)
+    result = getattr(instance, name)(*args, **kwargs)
+    if not copy:
+        return result
+    try:
+        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise CopyError(
+            f"the result of {type(instance).__name__}.{name}() is a {type(result).__name__} "
+            f"that cannot be copied to the client ({exc}). Return plain data (numbers, "
+            "strings, lists, dicts, ctypes structures without pointers), or drop copy=True "
+            "to get a reference instead."
+        ) from None
+
+
+MAIN_ALIAS = "__bitbridge_main__"
+
+
+def _import_class(module_file: str, module_name: str, qualname: str) -> type:
+    try:
+        module = _import_module(module_file, module_name)
+    except BaseException:
+        raise ServerImportError(
+            f"importing {module_file} in the server failed:\n{traceback.format_exc()}"
+        ) from None
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if not isinstance(found, type):
+        raise ServerImportError(
+            f"{module_file} imported in the server, but defines no class {qualname!r} at "
+            "module level; define the bridge class at the top level of a module."
+        )
+    return found
+
+
+def _import_module(module_file: str, module_name: str) -> Any:
+    folder = str(Path(module_file).parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    if module_name == "__main__":
+        # A script: import it under another name so its main block does not run, and
+        # alias it as __main__ so pickles that name __main__ resolve on both sides.
+        module = _load_from_file(MAIN_ALIAS, module_file)
+        sys.modules["__main__"] = module
+        return module
+    root = _package_root(Path(module_file), module_name)
+    if root is None:
+        return _load_from_file(module_name, module_file)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module(module_name)
+
+
+def _load_from_file(name: str, module_file: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, module_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {module_file} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _package_root(module_file: Path, module_name: str) -> Path | None:
+    """Return the folder from which ``module_name`` imports as ``module_file``, if any."""
+    parts = module_name.split(".")
+    path = module_file.with_suffix("")
+    if path.name == "__init__":
+        path = path.parent
+    for part in reversed(parts):
+        if path.name != part:
+            return None
+        path = path.parent
+    return path

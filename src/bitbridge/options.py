@@ -1,0 +1,22 @@
+"""Settings of a bridge that are not the user's constructor arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class BridgeOptions:
+    """How a bridge starts its server.
+
+    ``python32`` names the interpreter that hosts the server (it may also be a 64-bit
+    one, to run a crash-prone library out of process); ``start_timeout`` bounds the time
+    from spawning the server to a constructed server half, in seconds.
+    """
+
+    python32: PathLike | None = None
+    start_timeout: float = 30.0

@@ -1,0 +1,74 @@
+"""Arguments travel by value: pickled in one message, so types stay intact.
+
+Two kinds of object travel by reference instead: arguments that are callable (a callback
+runs in the process that owns it) and rpyc netrefs anywhere inside the arguments (an
+object of the other side goes home as itself). They are set aside in ``refs``, which rpyc
+carries by its own rules, and the pickle holds only their index.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import threading
+from typing import Any
+
+from rpyc.core.netref import BaseNetref
+
+_loading = threading.local()
+
+
+def _ref(index: int) -> Any:
+    """Stand in for the ``index``-th object set aside; called while unpickling."""
+    return _loading.refs[index]
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, refs: list[Any]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.refs = refs
+
+    def set_aside(self, obj: Any) -> Any:
+        self.refs.append(obj)
+        return _ref, (len(self.refs) - 1,)
+
+    # Not called for exact ints, floats, strs, lists and the like: the common data stays
+    # on the C pickler's fast path.
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _Reference):
+            return self.set_aside(obj.obj)
+        return self.set_aside(obj) if isinstance(obj, BaseNetref) else NotImplemented
+
+
+class _Reference:
+    """Pickles as the object it wraps, set aside."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __reduce__(self) -> Any:
+        raise AssertionError("pickled by _Pickler.reducer_override only")
+
+
+def _wrap(value: Any) -> Any:
+    is_callback = callable(value) and not isinstance(value, (type, BaseNetref))
+    return _Reference(value) if is_callback else value
+
+
+def dumps_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bytes, tuple[Any, ...]]:
+    """Pickle call arguments; return the bytes and the objects set aside."""
+    wrapped = (tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
+    refs: list[Any] = []
+    buffer = io.BytesIO()
+    pickler = _Pickler(buffer, refs)
+    pickler.dump(wrapped)
+    return buffer.getvalue(), tuple(refs)
+
+
+def loads(data: bytes, refs: tuple[Any, ...]) -> Any:
+    """Rebuild what :func:`dumps` made, with ``refs`` as the objects set aside."""
+    _loading.refs = refs
+    try:
+        return pickle.loads(data)
+    finally:
+        _loading.refs = ()

@@ -1,0 +1,152 @@
+"""Start, watch and stop the server process (in the client)."""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from bitbridge.interpreter import Interpreter
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+STDERR_TAIL_BYTES = 64 * 1024
+
+# What the server imports from the client's environment, each from its own folder.
+SERVER_PACKAGES = ("bitbridge", "rpyc", "plumbum", "typing_extensions")
+
+
+def package_locations() -> dict[str, str]:
+    """Return the folder (or file) of each package the server needs, without importing."""
+    locations = {}
+    for name in SERVER_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            locations[name] = list(spec.submodule_search_locations)[0]
+        elif spec.origin:
+            locations[name] = spec.origin
+    return locations
+
+
+class ServerProcess:
+    """A running server process, the client's end of its socket and its stderr tail."""
+
+    def __init__(self, interpreter: Interpreter, sys_path: list[str]) -> None:
+        self.interpreter = interpreter
+        self.socket, server_end = socket.socketpair()
+        settings: dict[str, Any] = {"packages": package_locations(), "sys_path": sys_path}
+        command = [*interpreter.command, "-u", "-I", str(BOOTSTRAP)]
+        try:
+            if sys.platform == "win32":
+                self.popen = _spawn(command)
+                settings["socket_share"] = server_end.share(self.popen.pid).hex()  # type: ignore[attr-defined]
+            else:
+                settings["fd"] = server_end.fileno()
+                self.popen = _spawn(command, pass_fds=(server_end.fileno(),))
+        except OSError as exc:
+            self.socket.close()
+            raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
+        finally:
+            server_end.close()
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_size = 0
+        self._echo = False
+        self._stderr_reader = threading.Thread(
+            target=self._read_stderr, name=f"bitbridge-stderr-{self.pid}", daemon=True
+        )
+        self._stderr_reader.start()
+        assert self.popen.stdin is not None
+        try:
+            self.popen.stdin.write(json.dumps(settings).encode() + b"\n")
+            self.popen.stdin.flush()
+        except OSError:
+            pass  # the process died already; the handshake reports it with its stderr
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self.popen.pid
+
+    def echo_stderr(self) -> None:
+        """From now on, copy what the server writes on stderr to the client's stderr."""
+        self._echo = True
+
+    def _read_stderr(self) -> None:
+        stream: IO[bytes] | None = self.popen.stderr
+        assert stream is not None
+        for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
+            self._tail.append(chunk)
+            self._tail_size += len(chunk)
+            while self._tail_size > STDERR_TAIL_BYTES and len(self._tail) > 1:
+                self._tail_size -= len(self._tail.popleft())
+            if self._echo:
+                sys.stderr.write(chunk.decode(errors="replace"))
+                sys.stderr.flush()
+
+    def stderr_tail(self) -> str:
+        """Return the last bytes the server wrote on stderr, decoded."""
+        return b"".join(self._tail).decode(errors="replace")
+
+    def exit_status(self, wait: float = 0.0) -> str | None:
+        """Describe how the process ended ("exit code 1", "signal SIGSEGV"), or None."""
+        try:
+            code = self.popen.wait(wait) if wait else self.popen.poll()
+        except subprocess.TimeoutExpired:
+            return None
+        if code is None:
+            return None
+        if code < 0:
+            try:
+                return f"signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"signal {-code}"
+        return f"exit code {code}"
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Let the server exit after its connection closed; kill it if it does not."""
+        self.socket.close()
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        finally:
+            if self.popen.stdin is not None:
+                try:
+                    self.popen.stdin.close()
+                except OSError:
+                    pass
+            self._stderr_reader.join(1.0)
+            if self.popen.stderr is not None:
+                self.popen.stderr.close()
+
+    def kill(self) -> None:
+        """Kill the server at once and reap it."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.stop(grace=5.0)
+
+
+def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    extra: dict[str, Any] = {}
+    if sys.platform == "win32":
+        extra["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    else:
+        extra["start_new_session"] = True  # Ctrl-C in a terminal goes to the client only
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        **extra,
+        **kwargs,
+    )

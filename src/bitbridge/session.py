@@ -1,0 +1,163 @@
+"""The client's side of one bridge: start the server, forward calls, close it."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from rpyc.core.async_ import AsyncResultTimeout
+from rpyc.core.protocol import Connection
+
+from bitbridge import errors, payload, transport
+from bitbridge.interpreter import Interpreter, find_interpreter
+from bitbridge.options import BridgeOptions
+from bitbridge.process import ServerProcess
+
+# Raised by rpyc when the other end of the socket is gone.
+_CONNECTION_LOST = (EOFError, ConnectionError, BrokenPipeError)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Facts about a running server process."""
+
+    pid: int
+    pointer_size: int
+    python_version: str
+    executable: str
+    interpreter: str
+
+    @property
+    def bits(self) -> int:
+        """32 for a 32-bit server, 64 for a 64-bit one."""
+        return self.pointer_size * 8
+
+
+class Session:
+    """One running server and the connection to the instance it hosts."""
+
+    def __init__(
+        self, cls: type, options: BridgeOptions, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.closed = False
+        self._close_lock = threading.Lock()
+        self.class_name = cls.__qualname__
+        module_file = _defining_file(cls)
+        interpreter = find_interpreter(options.python32)
+        try:
+            self.process = ServerProcess(interpreter, sys_path=[])
+        except OSError as exc:
+            raise errors.StartError(str(exc)) from None
+        try:
+            self.conn: Connection = transport.connect(self.process.socket, options.start_timeout)
+            self.conn._config["sync_request_timeout"] = options.start_timeout
+            host = self.conn.modules["bitbridge.host"]
+            arguments, refs = payload.dumps_call(args, kwargs)
+            self.remote = host.create(module_file, cls.__module__, cls.__qualname__, arguments, refs)
+            self.info = ServerInfo(*host.info(), interpreter=interpreter.describe())
+            self._invoke = host.invoke
+            self.conn._config["sync_request_timeout"] = None
+        except BaseException as exc:
+            self.closed = True
+            self.process.kill()
+            raise self._start_error(exc, interpreter, options) from None
+        self.process.echo_stderr()
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], copy: bool) -> Any:
+        """Run the remote method ``name`` in the server and return its result."""
+        if self.closed:
+            raise self._closed_error()
+        arguments, refs = payload.dumps_call(args, kwargs)
+        try:
+            result = self._invoke(self.remote, name, arguments, refs, copy)
+        except _CONNECTION_LOST:
+            raise self._crashed(f"during {self.class_name}.{name}()") from None
+        return pickle.loads(result) if copy else result
+
+    def getattr(self, name: str) -> Any:
+        """Return an attribute of the server half (a netref unless it is immutable)."""
+        if self.closed:
+            raise self._closed_error()
+        try:
+            return getattr(self.remote, name)
+        except _CONNECTION_LOST:
+            raise self._crashed(f"while getting {self.class_name}.{name}") from None
+
+    def close(self) -> None:
+        """Stop the server and reap it; safe to call more than once, from any thread."""
+        with self._close_lock:
+            if self.closed:
+                return
+            self.closed = True
+        try:
+            self.conn.close()
+        except Exception:
+            pass
+        self.process.stop()
+
+    def _closed_error(self) -> errors.BridgeError:
+        status = self.process.exit_status()
+        if status is not None and getattr(self, "_crash", None):
+            return errors.ServerCrashed(self._crash)
+        return errors.BridgeClosed(f"this {self.class_name} bridge is closed; open a new one")
+
+    def _crashed(self, when: str) -> errors.ServerCrashed:
+        status = self.process.exit_status(wait=2.0) or "still running, connection lost"
+        self._crash = (
+            f"the {self.class_name} server (pid {self.process.pid}) died {when}: {status}. "
+            f"Its stderr ends with:\n{self.process.stderr_tail() or '(nothing)'}"
+        )
+        self.close()
+        return errors.ServerCrashed(self._crash)
+
+    def _start_error(
+        self, exc: BaseException, interpreter: Interpreter, options: BridgeOptions
+    ) -> BaseException:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        where = f"\nInterpreter: {interpreter.describe()}"
+        stderr = self.process.stderr_tail().strip()
+        if stderr:
+            where += f"\nServer stderr:\n{stderr}"
+        if isinstance(exc, errors.StartError):
+            return _local_class(exc)(f"{exc.args[0] if exc.args else exc}{where}")
+        if isinstance(exc, AsyncResultTimeout):
+            return errors.StartError(
+                f"the server did not become ready within {options.start_timeout} s and was "
+                f"killed (a module import that hangs?).{where}"
+            )
+        if isinstance(exc, _CONNECTION_LOST):
+            status = self.process.exit_status(wait=2.0) or "connection lost"
+            return errors.StartError(
+                f"the server exited before it was ready ({status}). Is this a Python 3 "
+                f"interpreter that can run bitbridge's bootstrap?{where}"
+            )
+        return errors.StartError(f"the server failed to start: {exc!r}{where}")
+
+
+def _local_class(exc: errors.StartError) -> type[errors.StartError]:
+    """Return the bitbridge class of ``exc`` (rpyc wraps remote ones in a subclass)."""
+    for cls in type(exc).__mro__:
+        if getattr(errors, cls.__name__, None) is cls:
+            return cls  # type: ignore[return-value]
+    return errors.StartError
+
+
+def _defining_file(cls: type) -> str:
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if not path:
+        raise errors.StartError(
+            f"{cls.__qualname__} is defined in {cls.__module__!r}, which has no file; the "
+            "server imports the class by file path, so define it in a .py file."
+        )
+    if "<locals>" in cls.__qualname__:
+        raise errors.StartError(
+            f"{cls.__qualname__} is defined inside a function; the server imports the class "
+            "by name, so define it at the top level of its module."
+        )
+    return os.path.abspath(path)
