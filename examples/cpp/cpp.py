@@ -123,13 +123,19 @@ class Cpp(Bridge):
 def main() -> None:
     with Cpp() as cpp:
         info = server_info(cpp)
-        print(f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
-              f"({info.bits}-bit Python {info.python_version})")
+        print(
+            f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
+            f"({info.bits}-bit Python {info.python_version})"
+        )
         print(f"add(1, 2) = {cpp.add(1, 2)}")
         print(f"subtract(43.2, 3.2) = {cpp.subtract(43.2, 3.2)}")
-        print(f"add_or_subtract(1.0, 2.0, do_addition=False) = "
-              f"{cpp.add_or_subtract(1.0, 2.0, do_addition=False)}")
-        print(f"scalar_multiply(2.0, [1.0, 2.0, 3.0]) = {cpp.scalar_multiply(2.0, [1.0, 2.0, 3.0])}")
+        print(
+            f"add_or_subtract(1.0, 2.0, do_addition=False) = "
+            f"{cpp.add_or_subtract(1.0, 2.0, do_addition=False)}"
+        )
+        print(
+            f"scalar_multiply(2.0, [1.0, 2.0, 3.0]) = {cpp.scalar_multiply(2.0, [1.0, 2.0, 3.0])}"
+        )
         print(f"reverse_string_v1('hello world') = {cpp.reverse_string_v1('hello world')!r}")
         print(f"reverse_string_v2('hello world') = {cpp.reverse_string_v2('hello world')!r}")
         square = FourPoints(Point(0, 0), Point(0, 1), Point(1, 1), Point(1, 0))

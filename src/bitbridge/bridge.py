@@ -7,13 +7,13 @@ same module is imported by file path and the class is left as written.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import sys
 import weakref
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar, cast
 
 from typing_extensions import Self
 
@@ -55,9 +55,10 @@ class BridgeMeta(type):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if _role.in_server():
             return super().__call__(*args, **kwargs)
-        inspect.signature(cls.__init__).bind(None, *args, **kwargs)  # a TypeError, here
-        instance = cls.__new__(cls)
-        session = Session(cls, cls.bridge_options, args, kwargs)  # type: ignore[attr-defined]
+        user_class: Any = cls
+        inspect.signature(user_class.__init__).bind(None, *args, **kwargs)  # TypeError here
+        instance = user_class.__new__(user_class)
+        session = Session(cls, user_class.bridge_options, args, kwargs)
         instance.__dict__[_SESSION] = session
         weakref.finalize(instance, session.close)
         return instance
@@ -100,9 +101,10 @@ class Bridge(metaclass=BridgeMeta):
         ``Cpp.configure(python32="/opt/py32/bin/python")(...)`` starts its server with
         that interpreter; options left out keep their current values.
         """
-        given = {"python32": python32, "start_timeout": start_timeout}
-        options = dataclasses.replace(
-            cls.bridge_options, **{k: v for k, v in given.items() if v is not None}
+        current = cls.bridge_options
+        options = BridgeOptions(
+            python32=current.python32 if python32 is None else python32,
+            start_timeout=current.start_timeout if start_timeout is None else start_timeout,
         )
         namespace = {
             "bridge_options": options,
@@ -110,7 +112,8 @@ class Bridge(metaclass=BridgeMeta):
             "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__,
         }
-        return type(cls)(cls.__name__, (cls,), namespace)  # type: ignore[return-value]
+        configured: Any = BridgeMeta(cls.__name__, (cls,), namespace)
+        return cast("type[Self]", configured)
 
     def close(self) -> None:
         """Stop the server; calling it again does nothing."""

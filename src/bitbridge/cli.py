@@ -26,10 +26,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bitbridge", description=__doc__)
     parser.add_argument("--version", action="version", version=f"bitbridge {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("doctor", help="show which interpreter a bridge would use, and what is missing")
+    commands.add_parser(
+        "doctor", help="show which interpreter a bridge would use, and what is missing"
+    )
     python32 = commands.add_parser("python32", help="manage the provisioned 32-bit Python")
     actions = python32.add_subparsers(dest="action", required=True)
-    install = actions.add_parser("install", help="provision CPython for i386 from Debian/Ubuntu packages")
+    install = actions.add_parser(
+        "install", help="provision CPython for i386 from Debian/Ubuntu packages"
+    )
     install.add_argument("--version", dest="python_version", help="Python version, e.g. 3.11")
     install.add_argument("--force", action="store_true", help="provision again even if present")
     actions.add_parser("list", help="show the provisioned interpreter")
@@ -66,22 +70,24 @@ def list_provisioned() -> int:
 def doctor() -> int:
     """Print what a bridge would use and what is missing; return 1 if it cannot start."""
     print(f"bitbridge {__version__}")
-    print(f"client: Python {platform.python_version()}, {struct.calcsize('P') * 8}-bit, {sys.executable}")
+    bits = struct.calcsize("P") * 8
+    print(f"client: Python {platform.python_version()}, {bits}-bit, {sys.executable}")
     print(f"${ENV_VAR}: {os.environ.get(ENV_VAR) or '(not set)'}")
     provisioned = provisioned_interpreter()
-    print(f"provisioned: {provisioned.describe() if provisioned else f'none in {provisioned_folder()}'}")
+    found = provisioned.describe() if provisioned else f"none in {provisioned_folder()}"
+    print(f"provisioned: {found}")
     try:
         interpreter = find_interpreter()
     except InterpreterNotFound as exc:
         print(f"server interpreter: MISSING\n{exc}")
         return 1
     try:
-        bits = provision.check(list(interpreter.command))
+        server_bits = provision.check(list(interpreter.command))
     except (provision.ProvisionError, OSError) as exc:
         print(f"server interpreter: {interpreter.describe()} does not run: {exc}")
         return 1
-    print(f"server interpreter: {interpreter.describe()}, {bits}-bit")
-    if bits != 32:
+    print(f"server interpreter: {interpreter.describe()}, {server_bits}-bit")
+    if server_bits != 32:
         print("  note: this is not a 32-bit interpreter; it can host 64-bit libraries only")
     return 0
 

@@ -62,9 +62,7 @@ def create(
     return instance
 
 
-def invoke(
-    instance: Any, name: str, arguments: bytes, refs: tuple[Any, ...], copy: bool
-) -> Any:
+def invoke(instance: Any, name: str, arguments: bytes, refs: tuple[Any, ...], copy: bool) -> Any:
     """Run one remote method; with ``copy`` return its result pickled."""
     args, kwargs = payload.loads(arguments, refs)
     result = getattr(instance, name)(*args, **kwargs)
@@ -84,7 +82,7 @@ def invoke(
 MAIN_ALIAS = "__bitbridge_main__"
 
 
-def _import_class(module_file: str, module_name: str, qualname: str) -> type:
+def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
     try:
         module = _import_module(module_file, module_name)
     except BaseException:

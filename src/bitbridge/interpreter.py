@@ -66,7 +66,7 @@ def find_interpreter(explicit: str | os.PathLike[str] | None = None) -> Interpre
         return _named(os.fspath(explicit), "the python32 option")
     if from_env := os.environ.get(ENV_VAR):
         return _named(from_env, f"${ENV_VAR}")
-    looked = [f"the python32 option: not given", f"${ENV_VAR}: not set"]
+    looked = ["the python32 option: not given", f"${ENV_VAR}: not set"]
     if provisioned := provisioned_interpreter():
         return provisioned
     looked.append(f"{provisioned_folder()}: no interpreter provisioned there")

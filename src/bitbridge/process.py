@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib.util
 import json
 import os
@@ -31,7 +32,7 @@ def package_locations() -> dict[str, str]:
         if spec is None:
             continue
         if spec.submodule_search_locations:
-            locations[name] = list(spec.submodule_search_locations)[0]
+            locations[name] = next(iter(spec.submodule_search_locations))
         elif spec.origin:
             locations[name] = spec.origin
     return locations
@@ -121,10 +122,8 @@ class ServerProcess:
             self.popen.wait()
         finally:
             if self.popen.stdin is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self.popen.stdin.close()
-                except OSError:
-                    pass
             self._stderr_reader.join(1.0)
             if self.popen.stderr is not None:
                 self.popen.stderr.close()

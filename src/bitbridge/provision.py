@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bitbridge.interpreter import MANIFEST, provisioned_folder
 
@@ -37,7 +37,9 @@ def install(version: str | None = None, force: bool = False, report: Report = pr
     _require_debian_tools()
     _require_i386(report)
     version = version or _default_version()
-    packages = _dependency_closure([f"python{version}-minimal:i386", f"libpython{version}-stdlib:i386"])
+    packages = _dependency_closure(
+        [f"python{version}-minimal:i386", f"libpython{version}-stdlib:i386"]
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="python32-", dir=target.parent) as work:
         debs, root = Path(work, "debs"), Path(work, "root")
@@ -104,7 +106,9 @@ def _write_launcher(path: Path, command: list[str]) -> None:
 
 
 def _require_debian_tools() -> None:
-    missing = [tool for tool in ("apt-get", "apt-cache", "dpkg", "dpkg-deb") if not shutil.which(tool)]
+    missing = [
+        tool for tool in ("apt-get", "apt-cache", "dpkg", "dpkg-deb") if not shutil.which(tool)
+    ]
     if sys.platform != "linux" or missing:
         raise ProvisionError(
             "provisioning needs Debian or Ubuntu (apt-get, dpkg-deb). Elsewhere, install any "
@@ -151,8 +155,18 @@ def _default_version() -> str:
 
 def _dependency_closure(roots: list[str]) -> list[str]:
     listing = _run(
-        ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
-         "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", *roots],
+        [
+            "apt-cache",
+            "depends",
+            "--recurse",
+            "--no-recommends",
+            "--no-suggests",
+            "--no-conflicts",
+            "--no-breaks",
+            "--no-replaces",
+            "--no-enhances",
+            *roots,
+        ],
         what="apt-cache depends",
     )
     names = {

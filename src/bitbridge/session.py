@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResultTimeout
 from rpyc.core.protocol import Connection
@@ -57,8 +58,13 @@ class Session:
             self.conn._config["sync_request_timeout"] = options.start_timeout
             host = self.conn.modules["bitbridge.host"]
             arguments, refs = payload.dumps_call(args, kwargs)
-            self.remote = host.create(module_file, cls.__module__, cls.__qualname__, arguments, refs)
-            self.info = ServerInfo(*host.info(), interpreter=interpreter.describe())
+            self.remote = host.create(
+                module_file, cls.__module__, cls.__qualname__, arguments, refs
+            )
+            pid, pointer_size, python_version, executable = host.info()
+            self.info = ServerInfo(
+                pid, pointer_size, python_version, executable, interpreter.describe()
+            )
             self._invoke = host.invoke
             self.conn._config["sync_request_timeout"] = None
         except BaseException as exc:
@@ -93,10 +99,8 @@ class Session:
             if self.closed:
                 return
             self.closed = True
-        try:
+        with contextlib.suppress(Exception):
             self.conn.close()
-        except Exception:
-            pass
         self.process.stop()
 
     def _closed_error(self) -> errors.BridgeError:
@@ -119,7 +123,7 @@ class Session:
     ) -> BaseException:
         if isinstance(exc, KeyboardInterrupt):
             return exc
-        where = f"\nInterpreter: {interpreter.describe()}"
+        where = f"\nInterpreter: {interpreter.describe()}, server pid {self.process.pid}"
         stderr = self.process.stderr_tail().strip()
         if stderr:
             where += f"\nServer stderr:\n{stderr}"
@@ -142,8 +146,8 @@ class Session:
 def _local_class(exc: errors.StartError) -> type[errors.StartError]:
     """Return the bitbridge class of ``exc`` (rpyc wraps remote ones in a subclass)."""
     for cls in type(exc).__mro__:
-        if getattr(errors, cls.__name__, None) is cls:
-            return cls  # type: ignore[return-value]
+        if vars(errors).get(cls.__name__) is cls and issubclass(cls, errors.StartError):
+            return cast("type[errors.StartError]", cls)
     return errors.StartError
 
 
@@ -160,4 +164,4 @@ def _defining_file(cls: type) -> str:
             f"{cls.__qualname__} is defined inside a function; the server imports the class "
             "by name, so define it at the top level of its module."
         )
-    return os.path.abspath(path)
+    return os.path.abspath(str(path))

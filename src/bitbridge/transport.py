@@ -27,8 +27,6 @@ def connect(sock: socket.socket, timeout: float | None = None) -> Connection:
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     channel = Channel(SocketStream(sock), compress=False)
-    conn: Connection = ClassicService._connect(
-        channel, {**CONFIG, "sync_request_timeout": timeout}
-    )
+    conn: Connection = ClassicService._connect(channel, {**CONFIG, "sync_request_timeout": timeout})
     conn._config["sync_request_timeout"] = None
     return conn

@@ -1,0 +1,56 @@
+# bitbridge: `make demo` and `make test` set everything up on Debian 12 (as root) and are
+# cheap to run again: each step checks whether it has anything to do.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := gcc-multilib g++-multilib python3-venv
+EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so
+
+.PHONY: demo test lint setup system-packages python32 examples clean
+
+demo: setup
+	$(BIN)/python examples/cpp/cpp.py
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests examples
+	$(BIN)/mypy
+
+setup: system-packages $(VENV)/.installed python32 examples
+
+# The i386 architecture (for the provisioned interpreter) and the 32-bit compilers.
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	i386_lists=$$(ls /var/lib/apt/lists/ 2>/dev/null | grep -c 'i386_Packages' || true); \
+	if [ -z "$$missing" ] && dpkg --print-foreign-architectures | grep -qx i386 && [ "$$i386_lists" -gt 0 ]; then exit 0; fi; \
+	echo "==> installing system packages:$${missing:- (none)}, enabling i386"; \
+	$(SUDO) dpkg --add-architecture i386; \
+	$(SUDO) apt-get update -qq || echo "==> apt-get update reported errors (a mirror syncing?); going on with the lists it got"; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null
+
+$(VENV)/.installed: pyproject.toml
+	@echo "==> creating $(VENV) and installing bitbridge with its test tools"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,lint]'
+	@touch $@
+
+python32: $(VENV)/.installed
+	@$(BIN)/bitbridge python32 install
+
+examples: $(EXAMPLE_LIBS)
+
+examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
+	g++ -m32 -shared -fPIC -O2 -static-libstdc++ -static-libgcc -o $@ $<
+
+# A 64-bit build of the same library, for the wrong-architecture tests.
+examples/cpp/cpp_lib64.so: examples/cpp/cpp_lib.cpp
+	g++ -shared -fPIC -O2 -o $@ $<
+
+clean:
+	rm -rf $(VENV) $(EXAMPLE_LIBS) .pytest_cache .mypy_cache .ruff_cache

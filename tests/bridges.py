@@ -1,0 +1,98 @@
+"""Bridge classes used by the tests. The server imports this file, so it imports only
+the standard library and bitbridge."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+import threading
+from typing import Any
+
+from bitbridge import Bridge, remote32
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CPP_FOLDER = os.path.join(os.path.dirname(HERE), "examples", "cpp")
+
+
+class Recorder(Bridge):
+    """Keeps its constructor arguments in the server and reports them."""
+
+    libtype = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+    @remote32(copy=True)
+    def received(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return self.args, self.kwargs
+
+    @remote32
+    def pid(self) -> int:
+        return os.getpid()
+
+    @remote32
+    def pointer_size(self) -> int:
+        return struct.calcsize("P")
+
+    @remote32
+    def fail_deeply(self, message: str) -> None:
+        """Raise from two frames below the remote method."""
+        self._level_one(message)
+
+    def _level_one(self, message: str) -> None:
+        self._level_two(message)
+
+    def _level_two(self, message: str) -> None:
+        raise ValueError(message)
+
+    @remote32(copy=True)
+    def lock(self) -> Any:
+        return threading.Lock()
+
+    @remote32
+    def make_list(self) -> list[int]:
+        self.kept = [1, 2, 3]
+        return self.kept
+
+    @remote32
+    def kept_length(self) -> int:
+        return len(self.kept)
+
+    @remote32
+    def call_back(self, function: Any, *args: Any) -> Any:
+        return function(*args)
+
+    def local_pid(self) -> int:
+        """Not decorated: runs in the client."""
+        return os.getpid()
+
+
+class Missing(Bridge):
+    library = "no_such_library_anywhere"
+
+
+class Wrong64(Bridge):
+    library = os.path.join(CPP_FOLDER, "cpp_lib64.so")
+
+
+class CppByPath(Bridge):
+    """The example library given by absolute path, without its suffix."""
+
+    library = os.path.join(CPP_FOLDER, "cpp_lib32")
+
+    @remote32
+    def add(self, a: int, b: int) -> int:
+        self.lib.add.argtypes = [ctypes.c_int32, ctypes.c_int32]
+        return self.lib.add(a, b)  # type: ignore[no-any-return]
+
+
+class SystemLibc(Bridge):
+    """A library found by the platform's search, not next to this module."""
+
+    library = "libc.so.6"
+
+    @remote32
+    def abs(self, value: int) -> int:
+        return self.lib.abs(value)  # type: ignore[no-any-return]

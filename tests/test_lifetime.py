@@ -1,0 +1,81 @@
+"""Servers start and stop with their bridge, and never outlive their client."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bridges import HERE, Recorder
+from conftest import process_gone
+
+from bitbridge import server_info
+
+CLIENT = os.path.join(HERE, "data", "client_then_sleep.py")
+
+
+def wait_gone(pid: int, within: float) -> float:
+    """Return how long ``pid`` took to disappear; fail after ``within`` seconds."""
+    started = time.monotonic()
+    while not process_gone(pid):
+        assert time.monotonic() - started < within, f"process {pid} still there"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_with_block_starts_and_stops_the_server():
+    with Recorder() as recorder:
+        pid = server_info(recorder).pid
+        assert not process_gone(pid)
+    assert process_gone(pid)  # reaped already: no zombie
+
+
+def test_close_is_idempotent():
+    recorder = Recorder()
+    pid = server_info(recorder).pid
+    recorder.close()
+    recorder.close()
+    assert process_gone(pid)
+
+
+def test_finalizer_stops_a_forgotten_bridge():
+    recorder = Recorder()
+    pid = server_info(recorder).pid
+    del recorder
+    gc.collect()
+    assert process_gone(pid)
+
+
+def start_client(*extra: str) -> tuple[subprocess.Popen[str], int]:
+    client = subprocess.Popen(
+        [sys.executable, CLIENT, HERE, *extra], stdout=subprocess.PIPE, text=True
+    )
+    assert client.stdout is not None
+    return client, int(client.stdout.readline())
+
+
+def test_server_exits_when_its_client_is_killed():
+    client, server_pid = start_client()
+    assert not process_gone(server_pid)
+    client.send_signal(signal.SIGKILL)
+    client.wait()
+    wait_gone(server_pid, within=3.0)
+
+
+def test_server_exits_when_its_client_exits_without_close():
+    client, server_pid = start_client("exit-without-close")
+    assert client.wait(10) == 0
+    wait_gone(server_pid, within=3.0)
+
+
+def test_many_calls_from_threads_get_their_own_answers(recorder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(n: int) -> bool:
+        return all(recorder.call_back(int, str(n * 1000 + i)) == n * 1000 + i for i in range(100))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))

@@ -1,0 +1,94 @@
+"""Start-up failures raise quickly a StartError naming the cause, with the server's stderr."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+
+import pytest
+from bridges import HERE, Missing, Recorder, Wrong64
+
+from bitbridge import (
+    InterpreterNotFound,
+    LibraryNotFound,
+    ServerImportError,
+    StartError,
+    WrongArchitecture,
+)
+
+sys.path.insert(0, os.path.join(HERE, "data"))
+
+
+@pytest.fixture
+def no_interpreter(monkeypatch, tmp_path):
+    monkeypatch.delenv("BITBRIDGE_PYTHON32", raising=False)
+    monkeypatch.setenv("BITBRIDGE_HOME", str(tmp_path))
+
+
+def test_no_interpreter_says_where_it_looked_and_how_to_fix(no_interpreter, tmp_path):
+    with pytest.raises(InterpreterNotFound) as raised:
+        Recorder()
+    message = str(raised.value)
+    assert "BITBRIDGE_PYTHON32: not set" in message
+    assert str(tmp_path / "python32") in message
+    assert "bitbridge python32 install" in message
+
+
+def test_interpreter_named_by_environment_must_exist(monkeypatch):
+    monkeypatch.setenv("BITBRIDGE_PYTHON32", "/nowhere/python32")
+    with pytest.raises(InterpreterNotFound, match=r"BITBRIDGE_PYTHON32.*/nowhere/python32"):
+        Recorder()
+
+
+def test_environment_variable_wins_over_the_provisioned_interpreter(monkeypatch):
+    monkeypatch.setenv("BITBRIDGE_PYTHON32", sys.executable)
+    with Recorder() as recorder:
+        assert recorder.pointer_size() == 8
+
+
+@pytest.mark.parametrize("program", ["/bin/false", "/bin/cat", "/bin/echo"])
+def test_an_interpreter_that_is_not_python_fails_fast(program):
+    started = time.monotonic()
+    with pytest.raises(StartError, match=f"(?s)exited before it was ready.*{program}"):
+        Recorder.configure(python32=program)()
+    assert time.monotonic() - started < 5
+
+
+def test_missing_library_lists_the_paths_tried():
+    with pytest.raises(LibraryNotFound) as raised:
+        Missing()
+    message = str(raised.value)
+    assert os.path.join(HERE, "no_such_library_anywhere.so") in message
+    assert os.path.join(HERE, "no_such_library_anywhere") in message
+    assert "platform search" in message
+
+
+def test_64_bit_library_says_wrong_architecture():
+    with pytest.raises(WrongArchitecture, match="wrong architecture") as raised:
+        Wrong64()
+    assert "cpp_lib64.so" in str(raised.value)
+
+
+def test_import_failure_in_the_server_carries_its_traceback():
+    from broken_import import Broken
+
+    with pytest.raises(ServerImportError) as raised:
+        Broken()
+    message = str(raised.value)
+    assert "broken_import.py" in message
+    assert "No module named 'package_that_the_server_lacks'" in message
+    assert "import package_that_the_server_lacks" in message
+
+
+def test_hanging_import_fails_within_the_start_timeout():
+    from conftest import process_gone
+    from hanging_import import Hangs
+
+    started = time.monotonic()
+    with pytest.raises(StartError, match="did not become ready within 2") as raised:
+        Hangs.configure(start_timeout=2)()
+    assert time.monotonic() - started < 6
+    pid = int(re.search(r"server pid (\d+)", str(raised.value)).group(1))
+    assert process_gone(pid)
