@@ -64,6 +64,28 @@ class Recorder(Bridge):
     def call_back(self, function: Any, *args: Any) -> Any:
         return function(*args)
 
+    @remote32(copy=True)
+    def sys_path(self) -> list[str]:
+        import sys
+
+        return sys.path
+
+    @remote32
+    def can_import(self, name: str) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(name) is not None
+
+    @remote32
+    def sleep(self, seconds: float) -> None:
+        import time
+
+        time.sleep(seconds)
+
+    @remote32
+    def segfault(self) -> None:
+        ctypes.string_at(0)
+
     def local_pid(self) -> int:
         """Not decorated: runs in the client."""
         return os.getpid()

@@ -121,3 +121,32 @@ def test_ctypes_structure_argument_travels_by_value(cpp):
     points = FourPoints(Point(0, 0), Point(3, 0), Point(3, 4), Point(0, 4))
     assert cpp.distance_4_points(points) == 14.0
     assert isinstance(points, ctypes.Structure)
+
+
+def test_server_path_holds_no_client_site_packages(recorder):
+    import site
+    import sysconfig
+
+    client_site = {sysconfig.get_path("purelib"), *site.getsitepackages()}
+    server_path = recorder.sys_path()
+    assert not client_site & set(server_path)
+    assert recorder.can_import("rpyc")
+    assert recorder.can_import("bridges")  # the defining module's folder
+    assert not recorder.can_import("pytest")  # installed for the client only
+
+
+def test_crash_in_the_server_raises_server_crashed_naming_the_signal():
+    import time
+
+    from bitbridge import ServerCrashed
+
+    recorder = Recorder()
+    started = time.monotonic()
+    with pytest.raises(ServerCrashed, match=r"Recorder\.segfault\(\).*signal SIGSEGV"):
+        recorder.segfault()
+    assert time.monotonic() - started < 2
+    with pytest.raises(ServerCrashed, match="SIGSEGV"):
+        recorder.pid()  # later calls say the same, at once
+    recorder.close()
+    with Recorder() as fresh:
+        assert fresh.pointer_size() == 4

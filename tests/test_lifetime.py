@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from bridges import HERE, Recorder
 from conftest import process_gone
 
@@ -57,8 +59,10 @@ def start_client(*extra: str) -> tuple[subprocess.Popen[str], int]:
     return client, int(client.stdout.readline())
 
 
-def test_server_exits_when_its_client_is_killed():
-    client, server_pid = start_client()
+@pytest.mark.parametrize("mode", ["idle", "busy"])
+def test_server_exits_when_its_client_is_killed(mode):
+    client, server_pid = start_client(mode)
+    time.sleep(0.2)
     assert not process_gone(server_pid)
     client.send_signal(signal.SIGKILL)
     client.wait()

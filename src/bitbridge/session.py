@@ -45,6 +45,7 @@ class Session:
         self, cls: type, options: BridgeOptions, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         self.closed = False
+        self._crash: str | None = None
         self._close_lock = threading.Lock()
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
@@ -104,8 +105,7 @@ class Session:
         self.process.stop()
 
     def _closed_error(self) -> errors.BridgeError:
-        status = self.process.exit_status()
-        if status is not None and getattr(self, "_crash", None):
+        if self._crash is not None:
             return errors.ServerCrashed(self._crash)
         return errors.BridgeClosed(f"this {self.class_name} bridge is closed; open a new one")
 

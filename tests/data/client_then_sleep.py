@@ -10,6 +10,9 @@ from bitbridge import server_info
 
 bridge = Recorder()
 print(server_info(bridge).pid, flush=True)
-if len(sys.argv) > 2 and sys.argv[2] == "exit-without-close":
+mode = sys.argv[2] if len(sys.argv) > 2 else "idle"
+if mode == "exit-without-close":
     sys.exit(0)
+if mode == "busy":
+    bridge.sleep(600)  # killed while the server is inside this call
 time.sleep(600)
