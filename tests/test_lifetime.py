@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from bridges import HERE, Recorder
 from conftest import process_gone
 
