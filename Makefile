@@ -6,10 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := gcc-multilib g++-multilib python3-venv
-EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so
+APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv
+EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
+	examples/fortran/fortran_lib32.so
 
-.PHONY: demo test lint setup system-packages python32 examples clean
+.PHONY: demo test lint setup system-packages python32 examples clean bench
 
 demo: setup
 	$(BIN)/python examples/cpp/cpp.py
@@ -51,6 +52,13 @@ examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
 # A 64-bit build of the same library, for the wrong-architecture tests.
 examples/cpp/cpp_lib64.so: examples/cpp/cpp_lib.cpp
 	g++ -shared -fPIC -O2 -o $@ $<
+
+# fortran: the FORTRAN example library, 32-bit, runtime linked in statically.
+examples/fortran/fortran_lib32.so: examples/fortran/fortran_lib.f90
+	gfortran -m32 -shared -fPIC -O2 -static-libgfortran -static-libgcc -o $@ $<
+
+# bench: side-by-side benchmark (never part of `make test`); see benchmarks/.
+# (the bench target is defined below this line)
 
 clean:
 	rm -rf $(VENV) $(EXAMPLE_LIBS) .pytest_cache .mypy_cache .ruff_cache
