@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import ctypes
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from bitbridge import Bridge, remote32, server_info
+from bitbridge import Bridge, c_callback, remote32, server_info
+
+#: ``int (*progress_callback)(int done, int total)``
+ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)
 
 
 class Point(ctypes.Structure):
@@ -64,6 +67,8 @@ class Cpp(Bridge):
         lib.distance_4_points.argtypes = [FourPoints]
         lib.distance_n_points.restype = ctypes.c_double
         lib.distance_n_points.argtypes = [NPoints]
+        lib.run_with_progress.restype = ctypes.c_int
+        lib.run_with_progress.argtypes = [ctypes.c_int, ProgressCallback]
 
     @remote32
     def add(self, a: int, b: int) -> int:
@@ -119,6 +124,21 @@ class Cpp(Bridge):
             points[i] = Point(radius * math.cos(theta), radius * math.sin(theta))
         return self.lib.distance_n_points(NPoints(n, points))  # type: ignore[no-any-return]
 
+    @remote32
+    def run_with_progress(self, steps: int, progress: Callable[[int, int], object]) -> int:
+        """Run the library's job of ``steps`` steps; it calls ``progress(done, total)``
+        after each step. ``progress`` is a plain Python callable of the client: it runs
+        there, may call this bridge again, and returning True stops the job early.
+        An exception it raises stops the job and reaches the caller.
+        Returns the number of steps done."""
+
+        def report(done: int, total: int) -> int:
+            return 1 if progress(done, total) else 0
+
+        with c_callback(ProgressCallback, report, error_result=1) as c_progress:
+            done = self.lib.run_with_progress(steps, c_progress)
+        return done  # type: ignore[no-any-return]
+
 
 def main() -> None:
     with Cpp() as cpp:
@@ -141,6 +161,9 @@ def main() -> None:
         square = FourPoints(Point(0, 0), Point(0, 1), Point(1, 1), Point(1, 0))
         print(f"distance_4_points(unit square) = {cpp.distance_4_points(square)}")
         print(f"circumference(0.5, 1000) = {cpp.circumference(0.5, 1000)}")
+        seen: list[tuple[int, int]] = []
+        done = cpp.run_with_progress(3, lambda done, total: seen.append((done, total)))
+        print(f"run_with_progress(3, callback) = {done}, callback saw {seen}")
 
 
 if __name__ == "__main__":

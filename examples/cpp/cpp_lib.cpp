@@ -69,3 +69,15 @@ EXPORT double distance_n_points(NPoints p) {
     for (int i = 1; i < p.n; i++) d += distance(p.points[i], p.points[i - 1]);
     return d;
 }
+
+// A callback from the library: called with the steps done so far and their total.
+// A non-zero result asks the library to stop early.
+typedef int (*progress_callback)(int done, int total);
+
+// runs a job of n steps, reporting progress after each; returns the steps done
+EXPORT int run_with_progress(int n, progress_callback progress) {
+    for (int done = 1; done <= n; done++) {
+        if (progress(done, n) != 0) return done;
+    }
+    return n;
+}

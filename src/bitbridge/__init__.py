@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bitbridge.bridge import Bridge, server_info
+from bitbridge.callbacks import c_callback
 from bitbridge.errors import (
     BridgeClosed,
     BridgeError,
@@ -36,6 +37,7 @@ __all__ = [
     "StartError",
     "WrongArchitecture",
     "__version__",
+    "c_callback",
     "remote32",
     "server_info",
 ]
