@@ -12,6 +12,7 @@ from typing import Any
 from bitbridge import Bridge, remote32
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+_ACTIVE_LOCK = threading.Lock()
 CPP_FOLDER = os.path.join(os.path.dirname(HERE), "examples", "cpp")
 
 
@@ -81,6 +82,34 @@ class Recorder(Bridge):
         import time
 
         time.sleep(seconds)
+
+    @remote32(timeout=0.5)
+    def sleep_at_most_half_a_second(self, seconds: float) -> float:
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+    @remote32
+    def busy(self, seconds: float) -> int:
+        """Sleep, and return how many calls were inside this method at most so far."""
+        import time
+
+        with _ACTIVE_LOCK:
+            self.active = getattr(self, "active", 0) + 1
+            self.most_active = max(getattr(self, "most_active", 0), self.active)
+        time.sleep(seconds)
+        with _ACTIVE_LOCK:
+            self.active -= 1
+        return self.most_active
+
+    @remote32
+    def abort_after_writing(self, text: str) -> None:
+        import sys
+
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        os.abort()
 
     @remote32
     def segfault(self) -> None:

@@ -7,6 +7,7 @@ from bitbridge.callbacks import c_callback
 from bitbridge.errors import (
     BridgeClosed,
     BridgeError,
+    CallTimeout,
     CopyError,
     InterpreterNotFound,
     LibraryLoadError,
@@ -27,6 +28,7 @@ __all__ = [
     "BridgeClosed",
     "BridgeError",
     "BridgeOptions",
+    "CallTimeout",
     "CopyError",
     "InterpreterNotFound",
     "LibraryLoadError",

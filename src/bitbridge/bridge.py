@@ -29,7 +29,7 @@ _SESSION = "_bitbridge_session"
 def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[..., Any]:
     @functools.wraps(method)
     def proxy(self: Bridge, *args: Any, **kwargs: Any) -> Any:
-        return _session(self).call(name, args, kwargs, spec.copy)
+        return _session(self).call(name, args, kwargs, spec)
 
     return proxy
 
@@ -94,17 +94,25 @@ class Bridge(metaclass=BridgeMeta):
 
     @classmethod
     def configure(
-        cls, *, python32: PathLike | None = None, start_timeout: float | None = None
+        cls,
+        *,
+        python32: PathLike | None = None,
+        start_timeout: float | None = None,
+        timeout: float | None = None,
+        concurrent: bool | None = None,
     ) -> type[Self]:
         """Return this class with other bridge options, apart from constructor arguments.
 
         ``Cpp.configure(python32="/opt/py32/bin/python")(...)`` starts its server with
-        that interpreter; options left out keep their current values.
+        that interpreter; options left out keep their current values. See
+        :class:`~bitbridge.BridgeOptions` for what each option means.
         """
         current = cls.bridge_options
         options = BridgeOptions(
             python32=current.python32 if python32 is None else python32,
             start_timeout=current.start_timeout if start_timeout is None else start_timeout,
+            timeout=current.timeout if timeout is None else timeout,
+            concurrent=current.concurrent if concurrent is None else concurrent,
         )
         namespace = {
             "bridge_options": options,
@@ -120,6 +128,15 @@ class Bridge(metaclass=BridgeMeta):
         session = self.__dict__.get(_SESSION)
         if session is not None:
             session.close()
+
+    def restart(self) -> None:
+        """Stop the server if it still runs and start a new one with the same arguments
+        (after a crash or a timeout, say)."""
+        old = _session(self)
+        old.close()
+        new = old.restarted()
+        self.__dict__[_SESSION] = new
+        weakref.finalize(self, new.close)
 
     def __enter__(self) -> Self:
         return self

@@ -44,5 +44,9 @@ class ServerCrashed(BridgeError):
     """The server process died during or before a call (a crash inside the library)."""
 
 
+class CallTimeout(BridgeError, TimeoutError):
+    """A remote call did not return in time; its server was killed."""
+
+
 class CopyError(BridgeError, TypeError):
     """A result of a ``@remote32(copy=True)`` method could not be copied to the client."""

@@ -23,6 +23,9 @@ from bitbridge.library import load_library
 
 _role.IN_SERVER = True
 
+#: Threads that serve one client when the bridge is configured ``concurrent=True``.
+CONCURRENT_THREADS = 16
+
 
 def serve(settings: dict[str, Any]) -> None:
     """Serve the client over the inherited socket until it disconnects."""
@@ -32,9 +35,13 @@ def serve(settings: dict[str, Any]) -> None:
         # Ctrl-C in a terminal reaches the whole process group; the client handles it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:0] = settings.get("sys_path", [])
-    conn = connect(_inherited_socket(settings))
+    concurrent = bool(settings.get("concurrent"))
+    conn = connect(_inherited_socket(settings), bind_threads=concurrent)
     try:
-        conn.serve_all()
+        if concurrent:
+            conn.serve_threaded(CONCURRENT_THREADS)
+        else:
+            conn.serve_all()  # one request at a time: most vendor libraries need that
     finally:
         conn.close()
 

@@ -41,10 +41,16 @@ def package_locations() -> dict[str, str]:
 class ServerProcess:
     """A running server process, the client's end of its socket and its stderr tail."""
 
-    def __init__(self, interpreter: Interpreter, sys_path: list[str]) -> None:
+    def __init__(
+        self, interpreter: Interpreter, sys_path: list[str], concurrent: bool = False
+    ) -> None:
         self.interpreter = interpreter
         self.socket, server_end = socket.socketpair()
-        settings: dict[str, Any] = {"packages": package_locations(), "sys_path": sys_path}
+        settings: dict[str, Any] = {
+            "packages": package_locations(),
+            "sys_path": sys_path,
+            "concurrent": concurrent,
+        }
         command = [*interpreter.command, "-u", "-I", str(BOOTSTRAP)]
         try:
             if sys.platform == "win32":

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
+import rpyc
 from rpyc.core.async_ import AsyncResultTimeout
 from rpyc.core.protocol import Connection
 
@@ -17,6 +18,7 @@ from bitbridge import errors, payload, transport
 from bitbridge.interpreter import Interpreter, find_interpreter
 from bitbridge.options import BridgeOptions
 from bitbridge.process import ServerProcess
+from bitbridge.remote import RemoteSpec
 
 # Raised by rpyc when the other end of the socket is gone.
 _CONNECTION_LOST = (EOFError, ConnectionError, BrokenPipeError)
@@ -44,18 +46,22 @@ class Session:
     def __init__(
         self, cls: type, options: BridgeOptions, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
+        self.cls, self.options, self.args, self.kwargs = cls, options, args, kwargs
         self.closed = False
-        self._crash: str | None = None
+        # Why the bridge stopped working, raised again by every later call.
+        self._failure: errors.BridgeError | None = None
         self._close_lock = threading.Lock()
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
         interpreter = find_interpreter(options.python32)
         try:
-            self.process = ServerProcess(interpreter, sys_path=[])
+            self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
         except OSError as exc:
             raise errors.StartError(str(exc)) from None
         try:
-            self.conn: Connection = transport.connect(self.process.socket, options.start_timeout)
+            self.conn: Connection = transport.connect(
+                self.process.socket, options.start_timeout, bind_threads=options.concurrent
+            )
             self.conn._config["sync_request_timeout"] = options.start_timeout
             host = self.conn.modules["bitbridge.host"]
             arguments, refs = payload.dumps_call(args, kwargs)
@@ -67,6 +73,7 @@ class Session:
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
             self._invoke = host.invoke
+            self._invoke_async = rpyc.async_(host.invoke)
             self.conn._config["sync_request_timeout"] = None
         except BaseException as exc:
             self.closed = True
@@ -74,21 +81,47 @@ class Session:
             raise self._start_error(exc, interpreter, options) from None
         self.process.echo_stderr()
 
-    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], copy: bool) -> Any:
+    def restarted(self) -> Session:
+        """Return a new session with the same class, options and arguments."""
+        return Session(self.cls, self.options, self.args, self.kwargs)
+
+    def call(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], spec: RemoteSpec
+    ) -> Any:
         """Run the remote method ``name`` in the server and return its result."""
-        if self.closed:
-            raise self._closed_error()
+        self._check_open()
         arguments, refs = payload.dumps_call(args, kwargs)
+        timeout = spec.timeout if spec.timeout is not None else self.options.timeout
+        what = f"{self.class_name}.{name}()"
         try:
-            result = self._invoke(self.remote, name, arguments, refs, copy)
+            if timeout is None:
+                result = self._invoke(self.remote, name, arguments, refs, spec.copy)
+            else:
+                pending = self._invoke_async(self.remote, name, arguments, refs, spec.copy)
+                pending.set_expiry(timeout)
+                result = pending.value
+        except AsyncResultTimeout:
+            raise self._fail(
+                errors.CallTimeout(
+                    f"{what} did not return within {timeout} s; its server (pid "
+                    f"{self.process.pid}) was killed. Call restart() to start a new one."
+                )
+            ) from None
         except _CONNECTION_LOST:
-            raise self._crashed(f"during {self.class_name}.{name}()") from None
-        return pickle.loads(result) if copy else result
+            raise self._crashed(f"during {what}") from None
+        except KeyboardInterrupt:
+            self._fail(
+                errors.BridgeClosed(
+                    f"the bridge was closed when Ctrl-C interrupted {what}; the server's "
+                    "state was unknown. Call restart() to start a new one."
+                )
+            )
+            raise
+        return pickle.loads(result) if spec.copy else result
 
     def getattr(self, name: str) -> Any:
         """Return an attribute of the server half (a netref unless it is immutable)."""
-        if self.closed:
-            raise self._closed_error()
+        self._check_open()
         try:
             return getattr(self.remote, name)
         except _CONNECTION_LOST:
@@ -104,19 +137,30 @@ class Session:
             self.conn.close()
         self.process.stop()
 
-    def _closed_error(self) -> errors.BridgeError:
-        if self._crash is not None:
-            return errors.ServerCrashed(self._crash)
-        return errors.BridgeClosed(f"this {self.class_name} bridge is closed; open a new one")
+    def _check_open(self) -> None:
+        if self._failure is not None:
+            raise type(self._failure)(*self._failure.args)
+        if self.closed:
+            raise errors.BridgeClosed(
+                f"this {self.class_name} bridge is closed; open a new one or call restart()"
+            )
 
-    def _crashed(self, when: str) -> errors.ServerCrashed:
-        status = self.process.exit_status(wait=2.0) or "still running, connection lost"
-        self._crash = (
-            f"the {self.class_name} server (pid {self.process.pid}) died {when}: {status}. "
-            f"Its stderr ends with:\n{self.process.stderr_tail() or '(nothing)'}"
-        )
+    def _fail(self, failure: errors.BridgeError) -> errors.BridgeError:
+        """Kill the server, remember why, and return the error to raise."""
+        self._failure = failure
+        self.process.kill()
         self.close()
-        return errors.ServerCrashed(self._crash)
+        return failure
+
+    def _crashed(self, when: str) -> errors.BridgeError:
+        status = self.process.exit_status(wait=2.0) or "still running, connection lost"
+        return self._fail(
+            errors.ServerCrashed(
+                f"the {self.class_name} server (pid {self.process.pid}) died {when}: "
+                f"{status}. Call restart() to start a new one. Its stderr ends with:\n"
+                f"{self.process.stderr_tail() or '(nothing)'}"
+            )
+        )
 
     def _start_error(
         self, exc: BaseException, interpreter: Interpreter, options: BridgeOptions

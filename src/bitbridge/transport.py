@@ -22,11 +22,19 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def connect(sock: socket.socket, timeout: float | None = None) -> Connection:
-    """Run the classic service over ``sock``; ``timeout`` bounds the handshake only."""
+def connect(
+    sock: socket.socket, timeout: float | None = None, bind_threads: bool = False
+) -> Connection:
+    """Run the classic service over ``sock``; ``timeout`` bounds the handshake only.
+
+    ``bind_threads`` routes each reply to the thread that waits for it, which several
+    server threads serving one connection need (rpyc's thread binding).
+    """
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     channel = Channel(SocketStream(sock), compress=False)
-    conn: Connection = ClassicService._connect(channel, {**CONFIG, "sync_request_timeout": timeout})
+    conn: Connection = ClassicService._connect(
+        channel, {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
+    )
     conn._config["sync_request_timeout"] = None
     return conn
