@@ -7,6 +7,8 @@ import pytest
 from bridges import Recorder
 from cpp import Cpp
 from echo import Echo
+from fortran import Fortran
+from libc import Libc
 
 from bitbridge import server_info
 
@@ -46,3 +48,17 @@ def process_gone(pid: int) -> bool:
 
 def fd_count() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture(scope="session")
+def fortran() -> Iterator[Fortran]:
+    with Fortran() as bridge:
+        assert server_info(bridge).pointer_size == 4
+        yield bridge
+
+
+@pytest.fixture(scope="session")
+def libc() -> Iterator[Libc]:
+    with Libc() as bridge:
+        assert server_info(bridge).pointer_size == 4
+        yield bridge
