@@ -24,10 +24,15 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True)
 class Interpreter:
-    """A command that starts a Python interpreter, and where it was found."""
+    """A command that starts a Python interpreter, and where it was found.
+
+    A ``frozen`` one is a standalone server executable with bitbridge's bootstrap and
+    its packages built in: it is run as it is, with no script and no package paths.
+    """
 
     command: tuple[str, ...]
     origin: str
+    frozen: bool = False
 
     def describe(self) -> str:
         """Name the interpreter and where it came from, for messages."""

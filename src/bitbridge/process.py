@@ -47,11 +47,13 @@ class ServerProcess:
         self.interpreter = interpreter
         self.socket, server_end = socket.socketpair()
         settings: dict[str, Any] = {
-            "packages": package_locations(),
+            "packages": {} if interpreter.frozen else package_locations(),
             "sys_path": sys_path,
             "concurrent": concurrent,
         }
-        command = [*interpreter.command, "-u", "-I", str(BOOTSTRAP)]
+        command = list(interpreter.command)
+        if not interpreter.frozen:
+            command += ["-u", "-I", str(BOOTSTRAP)]
         try:
             if sys.platform == "win32":
                 self.popen = _spawn(command)
