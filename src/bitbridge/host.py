@@ -5,6 +5,7 @@ Imported only in the server process, by :mod:`bitbridge.bootstrap`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -23,6 +24,9 @@ from bitbridge.library import load_library
 
 _role.IN_SERVER = True
 
+#: The connection this server serves (one per process).
+_server: dict[str, Any] = {}
+
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
 
@@ -37,6 +41,7 @@ def serve(settings: dict[str, Any]) -> None:
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
+    _server["connection"] = conn
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
@@ -60,18 +65,20 @@ def info() -> tuple[int, int, str, str]:
 def create(
     module_file: str, module_name: str, qualname: str, arguments: bytes, refs: tuple[Any, ...]
 ) -> Any:
-    """Import the user's class, load its library and construct the server half."""
+    """Import the user's class, load its library and construct the server half, which
+    then serves the connection's remote method calls."""
     cls = _import_class(module_file, module_name, qualname)
     instance = cls.__new__(cls)
     instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
     args, kwargs = payload.loads(arguments, refs)
     instance.__init__(*args, **kwargs)
+    _server["connection"].invoker = functools.partial(invoke, instance)
     return instance
 
 
-def invoke(instance: Any, name: str, arguments: bytes, refs: tuple[Any, ...], copy: bool) -> Any:
-    """Run one remote method; with ``copy`` return its result pickled."""
-    args, kwargs = payload.loads(arguments, refs)
+def invoke(instance: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+    """Run one remote method call packed by the client; with ``copy`` pickle the result."""
+    name, copy, args, kwargs = payload.loads(arguments, refs)
     result = getattr(instance, name)(*args, **kwargs)
     if not copy:
         return result

@@ -95,9 +95,11 @@ def _wrap(value: Any) -> Any:
     return _Reference(value) if is_callback else value
 
 
-def dumps_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bytes, tuple[Any, ...]]:
-    """Pickle call arguments; return the bytes and the objects set aside."""
-    wrapped = (tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
+def dumps_call(
+    args: tuple[Any, ...], kwargs: dict[str, Any], *header: Any
+) -> tuple[bytes, tuple[Any, ...]]:
+    """Pickle ``(*header, args, kwargs)``; return the bytes and the objects set aside."""
+    wrapped = (*header, tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
     refs: list[Any] = []
     buffer = io.BytesIO()
     pickler = _Pickler(buffer, refs)

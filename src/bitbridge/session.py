@@ -10,9 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
-import rpyc
 from rpyc.core.async_ import AsyncResultTimeout
-from rpyc.core.protocol import Connection
 
 from bitbridge import errors, payload, transport
 from bitbridge.interpreter import Interpreter, find_interpreter
@@ -59,7 +57,7 @@ class Session:
         except OSError as exc:
             raise errors.StartError(str(exc)) from None
         try:
-            self.conn: Connection = transport.connect(
+            self.conn: transport.BridgeConnection = transport.connect(
                 self.process.socket, options.start_timeout, bind_threads=options.concurrent
             )
             self.conn._config["sync_request_timeout"] = options.start_timeout
@@ -72,8 +70,6 @@ class Session:
             self.info = ServerInfo(
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
-            self._invoke = host.invoke
-            self._invoke_async = rpyc.async_(host.invoke)
             self.conn._config["sync_request_timeout"] = None
         except BaseException as exc:
             self.closed = True
@@ -90,15 +86,16 @@ class Session:
     ) -> Any:
         """Run the remote method ``name`` in the server and return its result."""
         self._check_open()
-        arguments, refs = payload.dumps_call(args, kwargs)
+        arguments, refs = payload.dumps_call(args, kwargs, name, spec.copy)
         timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         what = f"{self.class_name}.{name}()"
         try:
             if timeout is None:
-                result = self._invoke(self.remote, name, arguments, refs, spec.copy)
+                result = self.conn.sync_request(transport.HANDLE_INVOKE, arguments, refs)
             else:
-                pending = self._invoke_async(self.remote, name, arguments, refs, spec.copy)
-                pending.set_expiry(timeout)
+                pending = self.conn.async_request(
+                    transport.HANDLE_INVOKE, arguments, refs, timeout=timeout
+                )
                 result = pending.value
         except AsyncResultTimeout:
             raise self._fail(
