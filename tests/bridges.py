@@ -115,6 +115,11 @@ class Recorder(Bridge):
     def segfault(self) -> None:
         ctypes.string_at(0)
 
+    @remote32
+    def describe(self, value: Any) -> tuple[bool, int, int]:
+        """Whether ``value`` is a ctypes array in the server, its element size and length."""
+        return isinstance(value, ctypes.Array), ctypes.sizeof(value._type_), len(value)
+
     def local_pid(self) -> int:
         """Not decorated: runs in the client."""
         return os.getpid()

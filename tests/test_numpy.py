@@ -14,7 +14,9 @@ def test_server_has_no_numpy(recorder):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.int64, np.uint8])
 def test_one_dimensional_array_as_sequence(cpp, dtype):
     values = np.arange(10, dtype=dtype)
-    assert cpp.scalar_multiply(2.0, values) == [2.0 * v for v in range(10)]
+    result = cpp.scalar_multiply(2.0, values)
+    assert list(result) == [2.0 * v for v in range(10)]
+    assert np.asarray(result).dtype == np.float64
 
 
 def test_array_arrives_as_array_array(echo):

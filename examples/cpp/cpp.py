@@ -6,6 +6,7 @@ methods match msl-loadlib's ``Cpp64`` example, so calling code can migrate uncha
 
 from __future__ import annotations
 
+import array
 import ctypes
 import math
 from collections.abc import Callable, Sequence
@@ -86,13 +87,36 @@ class Cpp(Bridge):
         return self.lib.add_or_subtract(a, b, do_addition)  # type: ignore[no-any-return]
 
     @remote32(copy=True)
-    def scalar_multiply(self, a: float, xin: Sequence[float]) -> list[float]:
-        """Multiply each element of ``xin`` by ``a`` (double arrays in and out)."""
+    def scalar_multiply(self, a: float, xin: Sequence[float]) -> Sequence[float]:
+        """Multiply each element of ``xin`` by ``a`` (double arrays in and out).
+
+        Given a list, returns a list. Given an array (a numpy array, ``array.array``),
+        which arrives here as a ctypes array over the client's memory, returns an
+        ``array.array("d")``: it travels as raw bytes, and ``numpy.asarray`` wraps it
+        without a copy.
+        """
         n = len(xin)
-        c_xin = (ctypes.c_double * n)(*xin)
+        is_doubles = isinstance(xin, ctypes.Array) and xin._type_ is ctypes.c_double
+        c_xin = xin if is_doubles else (ctypes.c_double * n)(*xin)
         c_xout = (ctypes.c_double * n)()
         self.lib.scalar_multiply(a, c_xin, n, c_xout)
-        return list(c_xout)
+        if isinstance(xin, ctypes.Array):
+            return array.array("d", bytes(c_xout))
+        return c_xout[:]
+
+    @remote32
+    def scalar_multiply_in_place(self, a: float, values: Sequence[float]) -> None:
+        """Multiply each element of the client's array ``values`` by ``a``, in place.
+
+        ``values`` must be a float64 numpy array or an ``array.array("d")``: the library
+        writes into the shared memory and the client's array holds the result.
+        """
+        if not isinstance(values, ctypes.Array) or values._type_ is not ctypes.c_double:
+            raise TypeError(
+                "scalar_multiply_in_place needs a float64 array (numpy or array.array('d')), "
+                f"not {type(values).__name__}"
+            )
+        self.lib.scalar_multiply(a, values, len(values), values)
 
     @remote32
     def reverse_string_v1(self, original: str) -> str:

@@ -9,7 +9,6 @@ import functools
 import importlib
 import importlib.util
 import os
-import pickle
 import signal
 import socket
 import struct
@@ -18,14 +17,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bitbridge import _role, payload
+from bitbridge import _role, payload, shm
 from bitbridge.errors import CopyError, ServerImportError
 from bitbridge.library import load_library
+from bitbridge.transport import BridgeConnection, connect
 
 _role.IN_SERVER = True
-
-#: The connection this server serves (one per process).
-_server: dict[str, Any] = {}
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
@@ -33,15 +30,12 @@ CONCURRENT_THREADS = 16
 
 def serve(settings: dict[str, Any]) -> None:
     """Serve the client over the inherited socket until it disconnects."""
-    from bitbridge.transport import connect
-
     if hasattr(signal, "SIGINT"):
         # Ctrl-C in a terminal reaches the whole process group; the client handles it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
-    _server["connection"] = conn
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
@@ -70,20 +64,37 @@ def create(
     cls = _import_class(module_file, module_name, qualname)
     instance = cls.__new__(cls)
     instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
-    args, kwargs = payload.loads(arguments, refs)
-    instance.__init__(*args, **kwargs)
-    _server["connection"].invoker = functools.partial(invoke, instance)
+    (args, kwargs), mappings = payload.loads(arguments, refs)
+    try:
+        instance.__init__(*args, **kwargs)
+    finally:
+        _release(mappings)
+    # One bridge instance per server process: its calls are served from now on.
+    BridgeConnection.invoker = functools.partial(invoke, instance)
     return instance
 
 
 def invoke(instance: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
     """Run one remote method call packed by the client; with ``copy`` pickle the result."""
-    name, copy, args, kwargs = payload.loads(arguments, refs)
-    result = getattr(instance, name)(*args, **kwargs)
-    if not copy:
-        return result
+    (name, copy, args, kwargs), mappings = payload.loads(arguments, refs)
     try:
-        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        result = getattr(instance, name)(*args, **kwargs)
+        if not copy:
+            return result
+        return _copied(instance, name, result)
+    finally:
+        del args, kwargs  # drop the views of shared blocks, so that they can be unmapped
+        _release(mappings)
+
+
+def _release(mappings: list[Any]) -> None:
+    for mapping in mappings:
+        shm.release(mapping)
+
+
+def _copied(instance: Any, name: str, result: Any) -> bytes:
+    try:
+        return payload.dumps_result(result)
     except Exception as exc:
         raise CopyError(
             f"the result of {type(instance).__name__}.{name}() is a {type(result).__name__} "
@@ -99,9 +110,18 @@ MAIN_ALIAS = "__bitbridge_main__"
 def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
     try:
         module = _import_module(module_file, module_name)
-    except BaseException:
+    except BaseException as exc:
+        hint = ""
+        if getattr(sys, "frozen", False) and isinstance(exc, ModuleNotFoundError) and exc.name:
+            package = exc.name.split(".")[0]
+            hint = (
+                f"\nThis frozen server lacks the package {package!r}. Freeze one that has it: "
+                f"`make freeze FREEZE_IMPORTS={package}` (with FREEZE_PACKAGES=<pip name> if "
+                f"the 32-bit Python lacks it too), or `python freeze/freeze32.py --imports "
+                f"{package}` run by a 32-bit Python that has it; see docs/frozen-server.md."
+            )
         raise ServerImportError(
-            f"importing {module_file} in the server failed:\n{traceback.format_exc()}"
+            f"importing {module_file} in the server failed:\n{traceback.format_exc()}{hint}"
         ) from None
     found: Any = module
     for part in qualname.split("."):

@@ -1,26 +1,100 @@
 """Arguments travel by value: pickled in one message, so types stay intact.
 
-numpy is a client-side extra only: a numpy array arrives in the server as an
-``array.array`` (one-dimensional, numeric) or as nested lists, and a numpy scalar as the
-Python number it holds.
-
 Two kinds of object travel by reference instead: arguments that are callable (a callback
 runs in the process that owns it) and rpyc netrefs anywhere inside the arguments (an
 object of the other side goes home as itself). They are set aside in ``refs``, which rpyc
 carries by its own rules, and the pickle holds only their index.
+
+Numeric arrays (a one-dimensional numpy array, an ``array.array``, a typed
+``memoryview``) reach the server as a ctypes array over shared memory: the library reads
+and writes the client's data in place, and what it writes is copied back into the
+client's array when the call returns. numpy is a client-side extra only: other numpy
+arrays arrive as nested lists, numpy scalars as Python numbers. ``bytes`` and
+``bytearray`` arguments of a megabyte or more travel through shared memory too, and
+arrive as themselves. A ctypes array in a copied result comes back as an ``array.array``.
 """
 
 from __future__ import annotations
 
 import array
+import collections
+import ctypes
 import io
 import pickle
+import sys
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from rpyc.core.netref import BaseNetref
 
+from bitbridge import shm
+
+#: ``bytes`` and ``bytearray`` from this size on go through shared memory.
+SHARED_BYTES_FROM = 1 << 20
+
+# ctypes element type by array.array type code; codes of fixed size on both sides.
+_CTYPES: dict[str, type[ctypes._SimpleCData[Any]]] = {
+    "b": ctypes.c_int8,
+    "B": ctypes.c_uint8,
+    "h": ctypes.c_int16,
+    "H": ctypes.c_uint16,
+    "i": ctypes.c_int32,
+    "I": ctypes.c_uint32,
+    "q": ctypes.c_int64,
+    "Q": ctypes.c_uint64,
+    "f": ctypes.c_float,
+    "d": ctypes.c_double,
+}
+
+
+def _kind(code: str) -> str:
+    """numpy's kind letter of an array.array type code: float, unsigned or signed."""
+    return "f" if code in "fd" else "u" if code.isupper() else "i"
+
+
+# The codes above by (kind, item size): numpy dtypes and array.array's platform-sized
+# codes ("l" is 8 bytes in the client, 4 in a 32-bit server) map onto them.
+_CODES = {(_kind(code), ctypes.sizeof(ctype)): code for code, ctype in _CTYPES.items()}
+
 _loading = threading.local()
+
+
+@dataclass
+class Transfer:
+    """What one pickled message shares with the other process."""
+
+    limit: int | None = None
+    blocks: list[shm.Block] = field(default_factory=list)
+    # (block, client array, whether the block holds the array's own bytes) to copy back
+    write_back: list[tuple[shm.Block, Any, bool]] = field(default_factory=list)
+
+    def share(self, data: memoryview) -> shm.Handle:
+        """Copy ``data`` into a new block and return its handle."""
+        size = data.nbytes
+        if self.limit is not None and size + sum(b.size for b in self.blocks) > self.limit:
+            raise ValueError(
+                f"the buffers of this call hold over {self.limit // (1 << 20)} MiB, more "
+                "than a 32-bit server can map at once; pass the data in parts"
+            )
+        block = shm.Block(size)
+        self.blocks.append(block)
+        block.map[:size] = data.cast("B")
+        return block.handle
+
+    def finish(self) -> None:
+        """Copy what the server wrote back into the client's arrays; free the blocks."""
+        try:
+            for block, target, same_layout in self.write_back:
+                if same_layout:
+                    memoryview(target).cast("B")[:] = block.map[: block.size]
+                else:  # a strided or byte-swapped numpy array, shared as a contiguous copy
+                    native = target.dtype.newbyteorder("=")
+                    numpy = sys.modules["numpy"]
+                    target[...] = numpy.frombuffer(block.map, dtype=native, count=len(target))
+        finally:
+            for block in self.blocks:
+                block.close()
 
 
 def _same(value: Any) -> Any:
@@ -33,50 +107,102 @@ def _ref(index: int) -> Any:
     return _loading.refs[index]
 
 
+def _shared_array(handle: shm.Handle, code: str, length: int) -> Any:
+    """A ctypes array over a shared block; called while unpickling in the server."""
+    mapping = shm.attach(handle)
+    _loading.mappings.append(mapping)
+    return (_CTYPES[code] * length).from_buffer(mapping)
+
+
+def _shared_bytes(handle: shm.Handle, kind: type) -> Any:
+    """``bytes`` or ``bytearray`` copied out of a shared block; called while unpickling."""
+    mapping = shm.attach(handle)
+    try:
+        return kind(mapping[: handle[2]])
+    finally:
+        shm.release(mapping)
+
+
+def _array_code(obj: Any) -> str | None:
+    """The array.array type code of a one-dimensional numeric buffer, or None."""
+    if isinstance(obj, array.array):
+        return None if obj.typecode in "uw" else _CODES.get((_kind(obj.typecode), obj.itemsize))
+    if type(obj).__module__ == "numpy" and getattr(obj, "ndim", 0) == 1:
+        return _CODES.get((obj.dtype.kind, obj.dtype.itemsize))
+    if isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in _CTYPES:
+        return obj.format
+    return None
+
+
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, refs: list[Any]) -> None:
+    def __init__(self, file: io.BytesIO, refs: list[Any], transfer: Transfer | None) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.refs = refs
+        self.transfer = transfer
 
     def set_aside(self, obj: Any) -> Any:
         self.refs.append(obj)
         return _ref, (len(self.refs) - 1,)
 
-    # Not called for exact ints, floats, strs, lists and the like: the common data stays
-    # on the C pickler's fast path.
+    # Not called for exact ints, floats, strs, bytes, lists and the like: the common data
+    # stays on the C pickler's fast path.
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, _Reference):
             return self.set_aside(obj.obj)
         if isinstance(obj, BaseNetref):
             return self.set_aside(obj)
+        if self.transfer is not None:
+            if isinstance(obj, _LargeBytes):
+                return _shared_bytes, (self.transfer.share(memoryview(obj.data)), bytes)
+            if type(obj) is bytearray and len(obj) >= SHARED_BYTES_FROM and shm.AVAILABLE:
+                return _shared_bytes, (self.transfer.share(memoryview(obj)), bytearray)
+            code = _array_code(obj)
+            if code is not None:
+                return self.share_array(obj, code)
         if type(obj).__module__ == "numpy":
             return _same, (_from_numpy(obj),)
+        if isinstance(obj, ctypes.Array) and (code := _ctypes_array_code(obj)):
+            return _same, (array.array(code, bytes(memoryview(obj).cast("B"))),)
         return NotImplemented
 
+    def share_array(self, obj: Any, code: str) -> Any:
+        assert self.transfer is not None
+        is_numpy = hasattr(obj, "dtype")
+        data = _contiguous(obj) if is_numpy else obj
+        view = memoryview(data)
+        length = view.nbytes // ctypes.sizeof(_CTYPES[code])
+        if not shm.AVAILABLE:
+            return _ctypes_copy, (code, view.tobytes(), length)
+        handle = self.transfer.share(view)
+        writable = obj.flags.writeable if is_numpy else not memoryview(obj).readonly
+        if writable:
+            self.transfer.write_back.append((self.transfer.blocks[-1], obj, data is obj))
+        return _shared_array, (handle, code, length)
 
-# array.array type codes by numpy dtype kind and item size (sizes fixed on both sides).
-_ARRAY_CODES = {
-    ("f", 4): "f",
-    ("f", 8): "d",
-    ("i", 1): "b",
-    ("i", 2): "h",
-    ("i", 4): "i",
-    ("i", 8): "q",
-    ("u", 1): "B",
-    ("u", 2): "H",
-    ("u", 4): "I",
-    ("u", 8): "Q",
-}
+
+def _ctypes_copy(code: str, data: bytes, length: int) -> Any:
+    """A ctypes array holding a copy of ``data``; where shared memory is missing."""
+    return (_CTYPES[code] * length).from_buffer_copy(data)
+
+
+def _ctypes_array_code(obj: Any) -> str | None:
+    element = getattr(type(obj), "_type_", None)
+    for code, ctype in _CTYPES.items():
+        if element is ctype:
+            return code
+    return None
+
+
+def _contiguous(obj: Any) -> Any:
+    """A C-contiguous, native-byte-order numpy array with the values of ``obj``."""
+    native = obj.astype(obj.dtype.newbyteorder("="), copy=False)
+    return native if native.flags.c_contiguous else native.copy(order="C")
 
 
 def _from_numpy(obj: Any) -> Any:
     """Turn a numpy array or scalar into what a server without numpy can rebuild."""
     if not hasattr(obj, "ndim") or obj.ndim == 0:
         return obj.item()
-    code = _ARRAY_CODES.get((obj.dtype.kind, obj.dtype.itemsize))
-    if obj.ndim == 1 and code is not None:
-        native = obj.astype(obj.dtype.newbyteorder("="), copy=False)
-        return array.array(code, native.tobytes())
     return obj.tolist()
 
 
@@ -86,31 +212,102 @@ class _Reference:
     def __init__(self, obj: Any) -> None:
         self.obj = obj
 
-    def __reduce__(self) -> Any:
-        raise AssertionError("pickled by _Pickler.reducer_override only")
+
+class _LargeBytes:
+    """Large ``bytes`` (or ``bytearray``), to travel through shared memory."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self.data = data
 
 
 def _wrap(value: Any) -> Any:
+    if type(value) is bytes and len(value) >= SHARED_BYTES_FROM and shm.AVAILABLE:
+        return _LargeBytes(value)
     is_callback = callable(value) and not isinstance(value, (type, BaseNetref))
     return _Reference(value) if is_callback else value
 
 
 def dumps_call(
-    args: tuple[Any, ...], kwargs: dict[str, Any], *header: Any
-) -> tuple[bytes, tuple[Any, ...]]:
-    """Pickle ``(*header, args, kwargs)``; return the bytes and the objects set aside."""
+    args: tuple[Any, ...], kwargs: dict[str, Any], *header: Any, limit: int | None = None
+) -> tuple[bytes, tuple[Any, ...], Transfer]:
+    """Pickle ``(*header, args, kwargs)``; return the bytes, the objects set aside and
+    the shared memory to finish after the call. ``limit`` caps the bytes shared."""
     wrapped = (*header, tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
     refs: list[Any] = []
+    transfer = Transfer(limit)
     buffer = io.BytesIO()
-    pickler = _Pickler(buffer, refs)
-    pickler.dump(wrapped)
-    return buffer.getvalue(), tuple(refs)
-
-
-def loads(data: bytes, refs: tuple[Any, ...]) -> Any:
-    """Rebuild what :func:`dumps` made, with ``refs`` as the objects set aside."""
-    _loading.refs = refs
     try:
-        return pickle.loads(data)
+        _Pickler(buffer, refs, transfer).dump(wrapped)
+    except BaseException:
+        transfer.finish()
+        raise
+    return buffer.getvalue(), tuple(refs), transfer
+
+
+#: Blocks of recent results: the client maps each one while it unpickles the reply, so a
+#: block is kept (its file, not its mapping) until a few later results have been sent.
+_result_blocks: collections.deque[shm.Block] = collections.deque()
+_KEPT_RESULT_BLOCKS = 4
+
+
+class _ResultPickler(_Pickler):
+    """Pickles a result in the server: large buffers go into shared blocks."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if shm.AVAILABLE:
+            if isinstance(obj, _LargeBytes):
+                return _shared_bytes, (self.share_result(memoryview(obj.data)), type(obj.data))
+            if isinstance(obj, array.array) and obj.itemsize * len(obj) >= SHARED_BYTES_FROM:
+                return _shared_array_copy, (self.share_result(memoryview(obj)), obj.typecode)
+        return super().reducer_override(obj)
+
+    def share_result(self, data: memoryview) -> shm.Handle:
+        block = shm.Block(data.nbytes)
+        block.map[: data.nbytes] = data.cast("B")
+        block.unmap()
+        _result_blocks.append(block)
+        while len(_result_blocks) > _KEPT_RESULT_BLOCKS:
+            _result_blocks.popleft().close()
+        return block.handle
+
+
+def _mark_large(value: Any, depth: int = 3) -> Any:
+    """Mark large bytes in a result and its first few levels of tuples and lists (the C
+    pickler never shows exact bytes to ``reducer_override``)."""
+    if type(value) in (bytes, bytearray) and len(value) >= SHARED_BYTES_FROM:
+        return _LargeBytes(value)
+    if depth and type(value) in (tuple, list) and len(value) <= 64:
+        return type(value)(_mark_large(item, depth - 1) for item in value)
+    if depth and type(value) is dict and len(value) <= 64:
+        return {key: _mark_large(item, depth - 1) for key, item in value.items()}
+    return value
+
+
+def _shared_array_copy(handle: shm.Handle, typecode: str) -> array.array[Any]:
+    """An ``array.array`` copied out of a shared block; called while unpickling."""
+    mapping = shm.attach(handle)
+    try:
+        copy = array.array(typecode)
+        copy.frombytes(mapping[: handle[2]])
+        return copy
+    finally:
+        shm.release(mapping)
+
+
+def dumps_result(result: Any) -> bytes:
+    """Pickle a result to copy to the client (in the server)."""
+    buffer = io.BytesIO()
+    _ResultPickler(buffer, [], None).dump(_mark_large(result) if shm.AVAILABLE else result)
+    return buffer.getvalue()
+
+
+def loads(data: bytes, refs: tuple[Any, ...]) -> tuple[Any, list[Any]]:
+    """Rebuild what :func:`dumps_call` made, with ``refs`` as the objects set aside;
+    return it and the shared mappings to release after the call."""
+    _loading.refs = refs
+    _loading.mappings = []
+    try:
+        return pickle.loads(data), _loading.mappings
     finally:
         _loading.refs = ()
+        _loading.mappings = []

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResultTimeout
 
-from bitbridge import errors, payload, transport
+from bitbridge import errors, payload, shm, transport
 from bitbridge.interpreter import Interpreter, find_interpreter
 from bitbridge.options import BridgeOptions
 from bitbridge.process import ServerProcess
@@ -62,15 +62,19 @@ class Session:
             )
             self.conn._config["sync_request_timeout"] = options.start_timeout
             host = self.conn.modules["bitbridge.host"]
-            arguments, refs = payload.dumps_call(args, kwargs)
-            self.remote = host.create(
-                module_file, cls.__module__, cls.__qualname__, arguments, refs
-            )
+            arguments, refs, transfer = payload.dumps_call(args, kwargs)
+            try:
+                self.remote = host.create(
+                    module_file, cls.__module__, cls.__qualname__, arguments, refs
+                )
+            finally:
+                transfer.finish()
             pid, pointer_size, python_version, executable = host.info()
             self.info = ServerInfo(
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
             self.conn._config["sync_request_timeout"] = None
+            self._shared_limit = shm.MAX_32BIT_BYTES if pointer_size == 4 else None
         except BaseException as exc:
             self.closed = True
             self.process.kill()
@@ -86,7 +90,9 @@ class Session:
     ) -> Any:
         """Run the remote method ``name`` in the server and return its result."""
         self._check_open()
-        arguments, refs = payload.dumps_call(args, kwargs, name, spec.copy)
+        arguments, refs, transfer = payload.dumps_call(
+            args, kwargs, name, spec.copy, limit=self._shared_limit
+        )
         timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         what = f"{self.class_name}.{name}()"
         try:
@@ -114,6 +120,8 @@ class Session:
                 )
             )
             raise
+        finally:
+            transfer.finish()
         return pickle.loads(result) if spec.copy else result
 
     def getattr(self, name: str) -> Any:
