@@ -59,6 +59,21 @@ examples/fortran/fortran_lib32.so: examples/fortran/fortran_lib.f90
 
 # bench: side-by-side benchmark (never part of `make test`); see benchmarks/.
 # (the bench target is defined below this line)
+BENCH_APT_PACKAGES := libc6:i386 zlib1g:i386 libstdc++6:i386
+
+# msl-loadlib's frozen 32-bit server needs the i386 C and C++ runtimes and zlib.
+bench: setup
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "==> installing$$missing (for msl-loadlib's frozen 32-bit server)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+		|| { $(SUDO) apt-get update -qq; $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
+		|| echo "==> could not install$$missing: msl-loadlib will show as failed"; \
+	fi
+	@$(BIN)/python -c "import importlib.metadata as m, numpy; assert m.version('msl-loadlib') == '1.1.0'" 2>/dev/null \
+		|| $(BIN)/pip install -q --disable-pip-version-check -e '.[bench]' \
+		|| echo "==> could not install the bench extra: msl-loadlib will show as failed"
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) $(EXAMPLE_LIBS) .pytest_cache .mypy_cache .ruff_cache
