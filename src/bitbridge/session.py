@@ -49,6 +49,12 @@ class Session:
         # Why the bridge stopped working, raised again by every later call.
         self._failure: errors.BridgeError | None = None
         self._close_lock = threading.Lock()
+        # One call at a time from this client, unless the library is thread-safe: the
+        # server serializes them anyway, and threads that wait here do not compete for
+        # rpyc's receive loop. Re-entrant: a callback may call the bridge again.
+        self._call_lock: contextlib.AbstractContextManager[Any] = (
+            contextlib.nullcontext() if options.concurrent else threading.RLock()
+        )
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
         interpreter = find_interpreter(options.python32)
@@ -89,6 +95,12 @@ class Session:
         self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], spec: RemoteSpec
     ) -> Any:
         """Run the remote method ``name`` in the server and return its result."""
+        with self._call_lock:
+            return self._call(name, args, kwargs, spec)
+
+    def _call(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], spec: RemoteSpec
+    ) -> Any:
         self._check_open()
         arguments, refs, transfer = payload.dumps_call(
             args, kwargs, name, spec.copy, limit=self._shared_limit
