@@ -66,3 +66,16 @@ def test_result_by_reference_is_a_netref(echo):
     assert args == (1, "two")  # a tuple of immutables travels by value
     assert isinstance(kwargs, rpyc.core.netref.BaseNetref)
     assert list(kwargs["key"]) == [3]  # a netref list never equals a local one
+
+
+def test_a_callable_comes_back_as_itself(echo):
+    args, _ = echo.send_data(len, print)
+    assert args == (len, print)
+    assert args[0] is len
+
+
+def test_platform_sized_memoryview_travels_as_fixed_size_numbers(echo):
+    import array
+
+    (received,), _ = echo.send_data(memoryview(array.array("l", [1, -2, 3])))
+    assert list(received) == [1, -2, 3]

@@ -92,7 +92,7 @@ def _release(mappings: list[Any]) -> None:
         shm.release(mapping)
 
 
-def _copied(instance: Any, name: str, result: Any) -> bytes:
+def _copied(instance: Any, name: str, result: Any) -> tuple[bytes, tuple[Any, ...]]:
     try:
         return payload.dumps_result(result)
     except Exception as exc:

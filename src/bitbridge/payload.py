@@ -129,9 +129,13 @@ def _array_code(obj: Any) -> str | None:
         return None if obj.typecode in "uw" else _CODES.get((_kind(obj.typecode), obj.itemsize))
     if type(obj).__module__ == "numpy" and getattr(obj, "ndim", 0) == 1:
         return _CODES.get((obj.dtype.kind, obj.dtype.itemsize))
-    if isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in _CTYPES:
-        return obj.format
+    if isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in _BUFFER_FORMATS:
+        return _CODES.get((_kind(obj.format), obj.itemsize))
     return None
+
+
+# Single-letter struct formats of the numbers above, platform-sized ones included.
+_BUFFER_FORMATS = frozenset("bBhHiIlLqQfd")
 
 
 class _Pickler(pickle.Pickler):
@@ -294,11 +298,20 @@ def _shared_array_copy(handle: shm.Handle, typecode: str) -> array.array[Any]:
         shm.release(mapping)
 
 
-def dumps_result(result: Any) -> bytes:
-    """Pickle a result to copy to the client (in the server)."""
+def dumps_result(result: Any) -> tuple[bytes, tuple[Any, ...]]:
+    """Pickle a result to copy to the client (in the server); return the bytes and the
+    netrefs set aside, which rpyc turns back into the client's own objects."""
+    refs: list[Any] = []
     buffer = io.BytesIO()
-    _ResultPickler(buffer, [], None).dump(_mark_large(result) if shm.AVAILABLE else result)
-    return buffer.getvalue()
+    _ResultPickler(buffer, refs, None).dump(_mark_large(result) if shm.AVAILABLE else result)
+    return buffer.getvalue(), tuple(refs)
+
+
+def loads_result(copied: tuple[bytes, tuple[Any, ...]]) -> Any:
+    """Rebuild a result that :func:`dumps_result` made (in the client)."""
+    data, refs = copied
+    value, _ = loads(data, refs)
+    return value
 
 
 def loads(data: bytes, refs: tuple[Any, ...]) -> tuple[Any, list[Any]]:

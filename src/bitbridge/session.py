@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import sys
 import threading
 from dataclasses import dataclass
@@ -134,7 +133,7 @@ class Session:
             raise
         finally:
             transfer.finish()
-        return pickle.loads(result) if spec.copy else result
+        return payload.loads_result(result) if spec.copy else result
 
     def getattr(self, name: str) -> Any:
         """Return an attribute of the server half (a netref unless it is immutable)."""
