@@ -166,11 +166,7 @@ class Cpp(Bridge):
 
 def main() -> None:
     with Cpp() as cpp:
-        info = server_info(cpp)
-        print(
-            f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
-            f"({info.bits}-bit Python {info.python_version})"
-        )
+        print(f"server: {server_info(cpp)}")
         print(f"add(1, 2) = {cpp.add(1, 2)}")
         print(f"subtract(43.2, 3.2) = {cpp.subtract(43.2, 3.2)}")
         print(

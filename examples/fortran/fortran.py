@@ -215,11 +215,7 @@ class Fortran(Bridge):
 
 def main() -> None:
     with Fortran() as fortran:
-        info = server_info(fortran)
-        print(
-            f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
-            f"({info.bits}-bit Python {info.python_version})"
-        )
+        print(f"server: {server_info(fortran)}")
         print(f"sum_8bit(-50, 110) = {fortran.sum_8bit(-50, 110)}")
         print(f"sum_16bit(2**15 - 1, -1) = {fortran.sum_16bit(2**15 - 1, -1)}")
         print(f"sum_32bit(123456788, 1) = {fortran.sum_32bit(123456788, 1)}")

@@ -61,11 +61,7 @@ class Kernel32(Bridge):
 
 def main() -> None:
     with Kernel32() as kernel32:
-        info = server_info(kernel32)
-        print(
-            f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
-            f"({info.bits}-bit Python {info.python_version})"
-        )
+        print(f"server: {server_info(kernel32)}")
         print(f"get_local_time() = {kernel32.get_local_time()}")
 
 

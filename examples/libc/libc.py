@@ -82,11 +82,7 @@ class Libc(Bridge):
 
 def main() -> None:
     with Libc() as libc:
-        info = server_info(libc)
-        print(
-            f"server: pid {info.pid}, pointer size {info.pointer_size} bytes "
-            f"({info.bits}-bit Python {info.python_version})"
-        )
+        print(f"server: {server_info(libc)}")
         print(f"time() = {libc.time()}")
         print(f"local_time() = {libc.local_time()}")
         print(f"local_time(0) = {libc.local_time(0)}")

@@ -36,6 +36,12 @@ class ServerInfo:
         """32 for a 32-bit server, 64 for a 64-bit one."""
         return self.pointer_size * 8
 
+    def __str__(self) -> str:
+        return (
+            f"pid {self.pid}, pointer size {self.pointer_size} bytes "
+            f"({self.bits}-bit Python {self.python_version})"
+        )
+
 
 class Session:
     """One running server and the connection to the instance it hosts."""
