@@ -124,9 +124,11 @@ class ServerProcess:
         """Let the server exit after its connection closed; kill it if it does not."""
         self.socket.close()
         try:
-            self.popen.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
+            # The stderr reader ends when the server exits (its stderr closes): waiting
+            # for the thread, not polling the process, returns the moment it is gone.
+            self._stderr_reader.join(grace)
+            if self._stderr_reader.is_alive() and self.popen.poll() is None:
+                self.popen.kill()
             self.popen.wait()
         finally:
             if self.popen.stdin is not None:
