@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from bridges import Recorder
 from cpp import Cpp
+from dotnet import DotNet
 from echo import Echo
 from fortran import Fortran
 from libc import Libc
@@ -60,5 +61,12 @@ def fortran() -> Iterator[Fortran]:
 @pytest.fixture(scope="session")
 def libc() -> Iterator[Libc]:
     with Libc() as bridge:
+        assert server_info(bridge).pointer_size == 4
+        yield bridge
+
+
+@pytest.fixture(scope="session")
+def dotnet() -> Iterator[DotNet]:
+    with DotNet() as bridge:
         assert server_info(bridge).pointer_size == 4
         yield bridge

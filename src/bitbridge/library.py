@@ -33,6 +33,8 @@ def load_library(library: str | os.PathLike[str] | None, libtype: str | None, ne
     """
     if library is None or libtype is None:
         return None
+    if libtype == "net":
+        return _load_assembly(Path(library), near)
     loader = _loader(libtype)
     tried: list[str] = []
     for candidate in _candidates(Path(library), near):
@@ -58,12 +60,38 @@ def load_library(library: str | os.PathLike[str] | None, libtype: str | None, ne
     )
 
 
+def _load_assembly(library: Path, near: Path) -> Any:
+    """Load a .NET assembly with bitbridge's 32-bit Mono (``libtype = "net"``).
+
+    Looked up like other libraries, in ``near`` first with the ``.dll`` suffix optional;
+    no platform search: assemblies are named by file.
+    """
+    from bitbridge import dotnet  # ctypes over Mono: imported only when a bridge needs it
+
+    base = library if library.is_absolute() else near / library
+    candidates = (
+        [base] if base.suffix.lower() == ".dll" else [base.with_name(base.name + ".dll"), base]
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                return dotnet.load_net(candidate)
+            except OSError as exc:
+                raise LibraryLoadError(
+                    f"{candidate} exists but could not be loaded: {exc}"
+                ) from None
+    raise LibraryNotFound(
+        f".NET assembly {os.fspath(library)!r} not found. Tried:\n  - "
+        + "\n  - ".join(f"{c}: no such file" for c in candidates)
+        + "\nPut the assembly next to the module that defines the class, or give its full path."
+    )
+
+
 def _loader(libtype: str) -> Any:
-    if libtype == "net":
-        raise LibraryLoadError("libtype 'net' (.NET assemblies) is not supported yet")
     if libtype not in LIBTYPES:
         raise LibraryLoadError(
-            f"unknown libtype {libtype!r}; use one of {sorted(LIBTYPES)} or None (no library)"
+            f"unknown libtype {libtype!r}; use one of {sorted([*LIBTYPES, 'net'])} or None "
+            "(no library)"
         )
     loader = getattr(ctypes, LIBTYPES[libtype], None)
     if loader is None:
