@@ -6,9 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv
+APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutils libc6:i386 mono-mcs
 EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
-	examples/fortran/fortran_lib32.so
+	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll
 
 .PHONY: demo test lint setup system-packages python32 examples clean bench
 
@@ -23,7 +23,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
-setup: system-packages $(VENV)/.installed python32 examples
+setup: system-packages $(VENV)/.installed python32 mono32 examples
 
 # The i386 architecture (for the provisioned interpreter) and the 32-bit compilers.
 system-packages:
@@ -44,6 +44,11 @@ $(VENV)/.installed: pyproject.toml
 python32: $(VENV)/.installed
 	@$(BIN)/bitbridge python32 install
 
+# The private 32-bit Mono that hosts .NET assemblies (libtype "net"); needs mono-mcs.
+mono32: $(VENV)/.installed
+	@$(BIN)/bitbridge mono32 install
+.PHONY: mono32
+
 examples: $(EXAMPLE_LIBS)
 
 examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
@@ -56,6 +61,10 @@ examples/cpp/cpp_lib64.so: examples/cpp/cpp_lib.cpp
 # fortran: the FORTRAN example library, 32-bit, runtime linked in statically.
 examples/fortran/fortran_lib32.so: examples/fortran/fortran_lib.f90
 	gfortran -m32 -shared -fPIC -O2 -static-libgfortran -static-libgcc -o $@ $<
+
+# dotnet: the .NET example assembly, for x86, by Mono's C# compiler (mono-mcs).
+examples/dotnet/dotnet_lib32.dll: examples/dotnet/dotnet_lib.cs
+	mcs -target:library -platform:x86 -out:$@ $<
 
 # bench: side-by-side benchmark (never part of `make test`); see benchmarks/.
 # (the bench target is defined below this line)
@@ -76,4 +85,16 @@ bench: setup
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) $(EXAMPLE_LIBS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(EXAMPLE_LIBS) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# freeze: a standalone 32-bit server, dist/server32/bitbridge-server32, frozen with
+# PyInstaller by the provisioned interpreter (docs/frozen-server.md); quick when nothing
+# changed. Extra packages: make freeze FREEZE_IMPORTS="msgpack" FREEZE_PACKAGES="msgpack";
+# FREEZE_ONEFILE=1 for one file; FREEZE_INSTALL=1 copies it where bridges look for one.
+FREEZE_IMPORTS ?=
+FREEZE_PACKAGES ?=
+freeze: setup
+	$(BIN)/python freeze/build.py $(if $(FREEZE_IMPORTS),--imports $(FREEZE_IMPORTS)) \
+		$(if $(FREEZE_PACKAGES),--packages $(FREEZE_PACKAGES)) \
+		$(if $(FREEZE_ONEFILE),--onefile) $(if $(FREEZE_INSTALL),--install)
+.PHONY: freeze

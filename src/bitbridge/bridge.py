@@ -97,6 +97,7 @@ class Bridge(metaclass=BridgeMeta):
         cls,
         *,
         python32: PathLike | None = None,
+        server32: PathLike | None = None,
         start_timeout: float | None = None,
         timeout: float | None = None,
         concurrent: bool | None = None,
@@ -110,6 +111,7 @@ class Bridge(metaclass=BridgeMeta):
         current = cls.bridge_options
         options = BridgeOptions(
             python32=current.python32 if python32 is None else python32,
+            server32=current.server32 if server32 is None else server32,
             start_timeout=current.start_timeout if start_timeout is None else start_timeout,
             timeout=current.timeout if timeout is None else timeout,
             concurrent=current.concurrent if concurrent is None else concurrent,

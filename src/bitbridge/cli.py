@@ -15,7 +15,11 @@ from bitbridge.errors import InterpreterNotFound
 from bitbridge.interpreter import (
     ENV_VAR,
     MANIFEST,
+    SERVER_ENV_VAR,
     find_interpreter,
+    frozen_server_info,
+    installed_server,
+    installed_server_folder,
     provisioned_folder,
     provisioned_interpreter,
 )
@@ -38,10 +42,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     install.add_argument("--force", action="store_true", help="provision again even if present")
     actions.add_parser("list", help="show the provisioned interpreter")
     actions.add_parser("remove", help="remove the provisioned interpreter")
+    mono32 = commands.add_parser("mono32", help="manage the 32-bit Mono for libtype 'net'")
+    mono_actions = mono32.add_subparsers(dest="action", required=True)
+    mono_install = mono_actions.add_parser(
+        "install", help="provision Mono for i386 from Debian/Ubuntu packages (needs mono-mcs)"
+    )
+    mono_install.add_argument("--force", action="store_true", help="provision again")
+    mono_actions.add_parser("remove", help="remove the provisioned Mono")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
             return doctor()
+        if args.command == "mono32":
+            from bitbridge import provision_mono
+
+            if args.action == "install":
+                provision_mono.install(force=args.force)
+            else:
+                provision_mono.remove()
+            return 0
         if args.action == "install":
             provision.install(args.python_version, force=args.force)
         elif args.action == "list":
@@ -76,13 +95,20 @@ def doctor() -> int:
     provisioned = provisioned_interpreter()
     found = provisioned.describe() if provisioned else f"none in {provisioned_folder()}"
     print(f"provisioned: {found}")
+    print(f"${SERVER_ENV_VAR}: {os.environ.get(SERVER_ENV_VAR) or '(not set)'}")
+    installed = installed_server()
+    frozen = installed.command[0] if installed else f"none in {installed_server_folder()}"
+    print(f"installed frozen server: {frozen}")
     try:
         interpreter = find_interpreter()
     except InterpreterNotFound as exc:
         print(f"server interpreter: MISSING\n{exc}")
         return 1
     try:
-        server_bits = provision.check(list(interpreter.command))
+        if interpreter.frozen:
+            server_bits = 8 * int(frozen_server_info(interpreter)["pointer_size"])
+        else:
+            server_bits = provision.check(list(interpreter.command))
     except (provision.ProvisionError, OSError) as exc:
         print(f"server interpreter: {interpreter.describe()} does not run: {exc}")
         return 1

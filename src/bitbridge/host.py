@@ -112,8 +112,10 @@ def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
         module = _import_module(module_file, module_name)
     except BaseException as exc:
         hint = ""
-        if getattr(sys, "frozen", False) and isinstance(exc, ModuleNotFoundError) and exc.name:
-            package = exc.name.split(".")[0]
+        missing = (exc.name or "") if isinstance(exc, ModuleNotFoundError) else ""
+        package = missing.split(".")[0]
+        if getattr(sys, "frozen", False) and package and package != module_name.split(".")[0]:
+            # A package the frozen server lacks (not the user's module itself).
             hint = (
                 f"\nThis frozen server lacks the package {package!r}. Freeze one that has it: "
                 f"`make freeze FREEZE_IMPORTS={package}` (with FREEZE_PACKAGES=<pip name> if "

@@ -1,8 +1,10 @@
-"""Find the interpreter that hosts the server.
+"""Find the interpreter, or the frozen server, that hosts the server.
 
-The order is: the bridge's ``python32`` option, the ``BITBRIDGE_PYTHON32`` environment
-variable, the interpreter provisioned by ``bitbridge python32 install``, and on Windows
-the 32-bit installs known to the ``py`` launcher.
+The order is: the bridge's ``python32`` option, a frozen server named by the
+``BITBRIDGE_SERVER32`` environment variable, the ``BITBRIDGE_PYTHON32`` environment
+variable, the interpreter provisioned by ``bitbridge python32 install``, on Windows the
+32-bit installs known to the ``py`` launcher, and last a frozen server installed in
+bitbridge's folder (``make freeze``, see docs/frozen-server.md).
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bitbridge.errors import InterpreterNotFound
 
 ENV_VAR = "BITBRIDGE_PYTHON32"
+SERVER_ENV_VAR = "BITBRIDGE_SERVER32"
 MANIFEST = "manifest.json"
+#: The file name of a frozen server, in its folder.
+FROZEN_NAME = "bitbridge-server32.exe" if sys.platform == "win32" else "bitbridge-server32"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class Interpreter:
 
     def describe(self) -> str:
         """Name the interpreter and where it came from, for messages."""
-        return f"{' '.join(self.command)} (from {self.origin})"
+        kind = "frozen server " if self.frozen else ""
+        return f"{kind}{' '.join(self.command)} (from {self.origin})"
 
 
 def bitbridge_home() -> Path:
@@ -65,13 +72,69 @@ def provisioned_interpreter() -> Interpreter | None:
     return Interpreter(tuple(command), f"provisioned by bitbridge in {provisioned_folder()}")
 
 
-def find_interpreter(explicit: str | os.PathLike[str] | None = None) -> Interpreter:
-    """Return the interpreter to host a server, or raise InterpreterNotFound."""
+def installed_server_folder() -> Path:
+    """Return the folder where a bridge looks for a frozen server last."""
+    return bitbridge_home() / "server32"
+
+
+def installed_server() -> Interpreter | None:
+    """Return the frozen server installed in bitbridge's folder, or None."""
+    path = installed_server_folder() / FROZEN_NAME
+    if not _executable(str(path)):
+        return None
+    return Interpreter((str(path),), f"installed in {installed_server_folder()}", frozen=True)
+
+
+def find_interpreter(
+    explicit: str | os.PathLike[str] | None = None,
+    server32: str | os.PathLike[str] | None = None,
+) -> Interpreter:
+    """Return the interpreter or frozen server to host a server, or raise InterpreterNotFound.
+
+    ``explicit`` is the bridge's ``python32`` option; ``server32``, its ``server32``
+    option, names a frozen server and wins over the environment.
+    """
     if explicit is not None:
         return _named(os.fspath(explicit), "the python32 option")
+    if server32 is not None:
+        return _frozen(os.fspath(server32), "the server32 option")
+    if from_env := os.environ.get(SERVER_ENV_VAR):
+        return _frozen(from_env, f"${SERVER_ENV_VAR}")
+    looked = ["the python32 option: not given", f"${SERVER_ENV_VAR}: not set"]
+    if python := _find_python(looked):
+        return python
+    if installed := installed_server():
+        return installed
+    looked.append(f"{installed_server_folder()}: no frozen server installed there")
+    raise _not_found(
+        looked,
+        "or pass python32=... to Bridge.configure(), or set "
+        f"{SERVER_ENV_VAR} to a frozen server (docs/frozen-server.md)",
+    )
+
+
+def find_python32() -> Interpreter:
+    """Return a Python interpreter (never a frozen server), or raise InterpreterNotFound."""
+    looked: list[str] = []
+    if python := _find_python(looked):
+        return python
+    raise _not_found(looked)
+
+
+def _not_found(looked: list[str], more_fixes: str = "") -> InterpreterNotFound:
+    return InterpreterNotFound(
+        "no 32-bit Python interpreter was found. Looked at:\n  - "
+        + "\n  - ".join(looked)
+        + "\nTo fix: run `bitbridge python32 install` (Debian/Ubuntu), or install any 32-bit "
+        f"Python and set {ENV_VAR} to its path{', ' + more_fixes if more_fixes else ''}."
+    )
+
+
+def _find_python(looked: list[str]) -> Interpreter | None:
+    """Look for a Python interpreter as configured; note in ``looked`` where it looked."""
     if from_env := os.environ.get(ENV_VAR):
         return _named(from_env, f"${ENV_VAR}")
-    looked = ["the python32 option: not given", f"${ENV_VAR}: not set"]
+    looked.append(f"${ENV_VAR}: not set")
     if provisioned := provisioned_interpreter():
         return provisioned
     looked.append(f"{provisioned_folder()}: no interpreter provisioned there")
@@ -79,12 +142,46 @@ def find_interpreter(explicit: str | os.PathLike[str] | None = None) -> Interpre
         if launcher := py_launcher_32bit():
             return launcher
         looked.append("the py launcher (py -0p): no 32-bit Python installed")
-    raise InterpreterNotFound(
-        "no 32-bit Python interpreter was found. Looked at:\n  - "
-        + "\n  - ".join(looked)
-        + "\nTo fix: run `bitbridge python32 install` (Debian/Ubuntu), or install any 32-bit "
-        f"Python and set {ENV_VAR} to its path, or pass python32=... to Bridge.configure()."
-    )
+    return None
+
+
+def frozen_server_info(server: Interpreter) -> dict[str, Any]:
+    """Run a frozen server with ``--info``; return what it says about itself."""
+    try:
+        result = subprocess.run(
+            [*server.command, "--info"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OSError("it did not answer --info within 60 s") from None
+    try:
+        details: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise OSError(
+            f"it is not a bitbridge frozen server (exit code {result.returncode}): "
+            f"{result.stderr.strip() or result.stdout.strip() or 'no output'}"
+        ) from None
+    return details
+
+
+def _frozen(path: str, origin: str) -> Interpreter:
+    if os.path.isdir(path):
+        path = os.path.join(path, FROZEN_NAME)
+    if not _executable(path):
+        raise InterpreterNotFound(
+            f"the frozen server named by {origin}, {path!r}, does not exist or is not "
+            f"executable. Point it at a {FROZEN_NAME} built by `make freeze` (or its folder); "
+            "see docs/frozen-server.md."
+        )
+    return Interpreter((os.path.abspath(path),), origin, frozen=True)
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 def _named(path: str, origin: str) -> Interpreter:

@@ -17,11 +17,14 @@ class BridgeOptions:
     one, to run a crash-prone library out of process); ``start_timeout`` bounds the time
     from spawning the server to a constructed server half, in seconds; ``timeout`` is the
     default limit of each remote call (None: no limit), after which the server is killed.
+    ``server32`` names a frozen server executable (or its folder) to use instead of an
+    interpreter.
     Calls into the library are serialized unless ``concurrent`` is true: set it only for
     libraries that are thread-safe.
     """
 
     python32: PathLike | None = None
+    server32: PathLike | None = None
     start_timeout: float = 30.0
     timeout: float | None = None
     concurrent: bool = False

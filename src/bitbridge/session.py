@@ -62,7 +62,7 @@ class Session:
         )
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
-        interpreter = find_interpreter(options.python32)
+        interpreter = find_interpreter(options.python32, options.server32)
         try:
             self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
         except OSError as exc:

@@ -1,0 +1,279 @@
+"""Build the frozen 32-bit server on Linux; ``make freeze`` runs this with the client's Python.
+
+It gathers what ``freeze32.py`` needs, then runs it with the 32-bit interpreter (the one a
+bridge would use: ``$BITBRIDGE_PYTHON32`` or the provisioned one):
+
+- PyInstaller (and any ``--packages``) from their i686 wheels, installed with the
+  client's pip into ``build/freeze/site``;
+- bitbridge, rpyc and their dependencies from the client's own folders, as the
+  interpreter-hosted server uses them, linked into ``build/freeze/packages``;
+- Python's shared library, which PyInstaller needs and Debian's statically linked
+  ``python3.X`` lacks: Debian's ``libpython3.X:i386``, unpacked into ``build/freeze``.
+
+Nothing is done when the output is up to date with its inputs. The last line printed is
+the path of the frozen server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bitbridge.interpreter import (
+    FROZEN_NAME,
+    Interpreter,
+    find_python32,
+    installed_server_folder,
+)
+from bitbridge.process import package_locations
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = ROOT / "build" / "freeze"
+STAMP = ".bitbridge-freeze.json"
+PYINSTALLER = "pyinstaller>=6.10,<7"  # 6.10: starts when run through the dynamic loader
+SERVER_DISTRIBUTIONS = ("rpyc", "plumbum", "typing_extensions")
+
+PROBE = """
+import json, struct, sys, sysconfig
+print(json.dumps({
+    "version": f"{sys.version_info.major}.{sys.version_info.minor}",
+    "pointer_size": struct.calcsize("P"),
+    "soname": sysconfig.get_config_var("INSTSONAME") or "",
+    "libdir": sysconfig.get_config_var("LIBDIR") or "",
+    "prefix": sys.prefix,
+}))
+"""
+
+
+def log(message: str) -> None:
+    print(f"freeze: {message}", flush=True)
+
+
+def describe(python: Interpreter) -> dict[str, Any]:
+    """Ask the interpreter its version, pointer size and shared library name."""
+    output = subprocess.run(
+        [*python.command, "-I", "-c", PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    details: dict[str, Any] = json.loads(output)
+    return details
+
+
+def digest(python: Interpreter, args: argparse.Namespace) -> str:
+    """Fingerprint everything the build depends on."""
+    inputs = hashlib.sha256()
+    sources = sorted(HERE.glob("*.py"))
+    bitbridge = Path(package_locations()["bitbridge"])
+    sources += sorted(bitbridge.rglob("*.py"))
+    for source in sources:
+        inputs.update(source.name.encode() + source.read_bytes())
+    versions = {name: importlib.metadata.version(name) for name in SERVER_DISTRIBUTIONS}
+    settings = [python.command, versions, PYINSTALLER, args.imports, args.packages, args.onefile]
+    inputs.update(json.dumps(settings).encode())
+    return inputs.hexdigest()
+
+
+def built(folder: Path, fingerprint: str) -> bool:
+    """True when ``folder`` holds a server built from exactly these inputs."""
+    try:
+        stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(stamp.get("digest") == fingerprint and (folder / FROZEN_NAME).is_file())
+
+
+def install_site(details: dict[str, Any], packages: list[str]) -> Path:
+    """Install PyInstaller and ``packages`` for the 32-bit Python, from i686 wheels."""
+    site = WORK / "site"
+    requirements = [PYINSTALLER, *packages]
+    marker = site / ".requirements.json"
+    wanted = json.dumps([details["version"], requirements])
+    if marker.exists() and marker.read_text(encoding="utf-8") == wanted:
+        return site
+    log(f"installing {' '.join(requirements)} for the 32-bit Python")
+    shutil.rmtree(site, ignore_errors=True)
+    abi = "cp" + details["version"].replace(".", "")
+    platforms = ["manylinux2014_i686", "manylinux_2_28_i686", "linux_i686"]
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--target", str(site), "--only-binary=:all:", "--implementation", "cp",
+            "--python-version", details["version"], "--abi", abi,
+            *(f"--platform={platform}" for platform in platforms),
+            *requirements,
+        ],
+        check=True,
+    )  # fmt: skip
+    marker.write_text(wanted, encoding="utf-8")
+    return site
+
+
+def link_packages() -> Path:
+    """Link the folders of the packages the server runs on, as the client has them."""
+    folder = WORK / "packages"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for location in package_locations().values():
+        (folder / Path(location).name).symlink_to(location)
+    return folder
+
+
+def library_path(python: Interpreter) -> list[str]:
+    """Return the folders the interpreter's ``--library-path`` names (the provisioned one)."""
+    command = list(python.command)
+    if "--library-path" in command:
+        return command[command.index("--library-path") + 1].split(":")
+    return []
+
+
+def shared_library(python: Interpreter, details: dict[str, Any]) -> list[str]:
+    """Return folders that hold Python's shared library, unpacking Debian's if needed."""
+    soname = details["soname"]
+    folders = [*library_path(python), details["libdir"], os.path.join(details["prefix"], "lib")]
+    if not soname.endswith(".so.1.0") or any(Path(f, soname).exists() for f in folders if f):
+        return []
+    if not shutil.which("apt-get"):
+        return []  # PyInstaller says what is missing
+    package = f"libpython{details['version']}:i386"
+    pinned = _debian_version(details)
+    target = WORK / f"libpython-{pinned or details['version']}"
+    found = next(target.rglob(soname), None) if target.exists() else None
+    if found is None:
+        log(f"unpacking {package} (Python's shared library, for PyInstaller)")
+        debs = WORK / "debs"
+        shutil.rmtree(debs, ignore_errors=True)
+        debs.mkdir(parents=True)
+        for name in ([f"{package}={pinned}"] if pinned else []) + [package]:
+            done = subprocess.run(["apt-get", "download", name], cwd=debs, capture_output=True)
+            if done.returncode == 0:
+                break
+        else:
+            raise SystemExit(f"freeze: apt-get download {package} failed:\n{done.stderr.decode()}")
+        shutil.rmtree(target, ignore_errors=True)
+        for deb in debs.glob("*.deb"):
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
+        shutil.rmtree(debs)
+        found = next(target.rglob(soname))
+    return [str(found.parent)]
+
+
+def _debian_version(details: dict[str, Any]) -> str | None:
+    """The Debian version of the interpreter's standard library package, if it has one."""
+    changelog = Path(
+        details["prefix"], "share", "doc", f"libpython{details['version']}-stdlib",
+        "changelog.Debian.gz",
+    )  # fmt: skip
+    try:
+        with gzip.open(changelog, "rt", encoding="utf-8") as lines:
+            match = re.match(r"\S+ \(([^)]+)\)", lines.readline())
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
+def freeze(python: Interpreter, args: argparse.Namespace, fingerprint: str) -> None:
+    """Run freeze32.py with the 32-bit interpreter, then stamp the result."""
+    details = describe(python)
+    if details["pointer_size"] != 4:
+        raise SystemExit(f"freeze: {python.describe()} is not a 32-bit Python")
+    site = install_site(details, args.packages)
+    packages = link_packages()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(site)
+    env["PYINSTALLER_CONFIG_DIR"] = str(WORK / "pyinstaller-cache")
+    libraries = [*shared_library(python, details), *library_path(python)]
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        [*libraries, *filter(None, os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep))]
+    )
+    command = [*python.command, "-s", str(HERE / "freeze32.py"), "--dist", str(args.dist)]
+    command += ["--paths", str(packages)]
+    if args.imports:
+        command += ["--imports", *args.imports]
+    if args.onefile:
+        command.append("--onefile")
+    log(f"freezing with {python.describe()}")
+    started = time.monotonic()
+    subprocess.run(command, env=env, check=True)
+    stamp = {"digest": fingerprint, "imports": args.imports, "onefile": args.onefile}
+    (args.dist / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+    log(f"built in {time.monotonic() - started:.0f} s")
+
+
+def install(dist: Path) -> Path:
+    """Copy the build where bridges look for a frozen server when they find no Python."""
+    target = installed_server_folder()
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(dist, target, symlinks=True)
+    log(f"installed in {target}")
+    return target
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--imports",
+        nargs="*",
+        default=[],
+        metavar="MODULE",
+        help="extra packages to freeze in (freeze32.py --imports)",
+    )
+    parser.add_argument(
+        "--packages",
+        nargs="*",
+        default=[],
+        metavar="REQUIREMENT",
+        help="pip requirements to install for the 32-bit Python first",
+    )
+    parser.add_argument("--onefile", action="store_true", help="one file instead of a folder")
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        default=ROOT / "dist" / "server32",
+        help="output folder (default: dist/server32)",
+    )
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="use DIR instead when it holds an up-to-date build",
+    )
+    parser.add_argument(
+        "--install", action="store_true", help=f"then copy it to {installed_server_folder()}"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    args.dist = args.dist.resolve()
+    python = find_python32()
+    fingerprint = digest(python, args)
+    if args.reuse is not None and built(args.reuse, fingerprint):
+        result = args.reuse.resolve()
+    else:
+        if built(args.dist, fingerprint):
+            log(f"{args.dist / FROZEN_NAME} is up to date")
+        else:
+            freeze(python, args, fingerprint)
+        result = args.dist
+    if args.install:
+        result = install(result)
+    print(result / FROZEN_NAME)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
