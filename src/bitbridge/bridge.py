@@ -13,7 +13,7 @@ import sys
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from typing_extensions import Self
 
@@ -151,12 +151,14 @@ class Bridge(metaclass=BridgeMeta):
     ) -> None:
         self.close()
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names the client half lacks: ask the server half.
-        session = self.__dict__.get(_SESSION)
-        if session is None or name.startswith("__"):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return session.getattr(name)
+    if not TYPE_CHECKING:  # a type checker should flag names the class does not declare
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for names the client half lacks: ask the server half.
+            session = self.__dict__.get(_SESSION)
+            if session is None or name.startswith("__"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            return session.getattr(name)
 
     def __repr__(self) -> str:
         session = self.__dict__.get(_SESSION)
