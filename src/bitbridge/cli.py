@@ -49,10 +49,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     mono_install.add_argument("--force", action="store_true", help="provision again")
     mono_actions.add_parser("remove", help="remove the provisioned Mono")
+    serve = commands.add_parser(
+        "serve", help="start a bridge by hand and explore it in an interactive console"
+    )
+    serve.add_argument("module_file", help="the .py file that defines the bridge class")
+    serve.add_argument("class_name", help="the bridge class to start")
+    serve.add_argument("--python32", help="the interpreter to host the server")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
             return doctor()
+        if args.command == "serve":
+            from bitbridge.serve import serve as serve_bridge
+
+            return serve_bridge(args.module_file, args.class_name, args.python32)
         if args.command == "mono32":
             from bitbridge import provision_mono
 

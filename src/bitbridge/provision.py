@@ -45,7 +45,7 @@ def install(version: str | None = None, force: bool = False, report: Report = pr
         debs, root = Path(work, "debs"), Path(work, "root")
         debs.mkdir()
         report(f"downloading {len(packages)} i386 packages for Python {version} ...")
-        _run(["apt-get", "download", *packages], cwd=debs, what="apt-get download")
+        _download(packages, debs)
         files = sorted(debs.glob("*.deb"))
         for number, deb in enumerate(files, 1):
             report(f"unpacking [{number}/{len(files)}] {deb.name}")
@@ -175,6 +175,17 @@ def _dependency_closure(roots: list[str]) -> list[str]:
         if line and not line[0].isspace() and not line.startswith("<") and line.endswith(":i386")
     }
     return sorted(name for name in names if name.split(":")[0] not in _SKIPPED)
+
+
+def _download(packages: list[str], folder: Path) -> None:
+    """Download packages with apt-get, its progress lines shown as they come."""
+    result = subprocess.run(
+        ["apt-get", "download", *packages], cwd=folder, stderr=subprocess.PIPE, text=True
+    )
+    if result.returncode != 0:
+        raise ProvisionError(
+            f"apt-get download failed (exit code {result.returncode}):\n{result.stderr}"
+        )
 
 
 def _run(command: list[str], what: str, cwd: Path | None = None) -> str:
