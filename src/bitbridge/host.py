@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bitbridge import _role, payload, shm
+from bitbridge import _role, payload
 from bitbridge.errors import CopyError, ServerImportError
 from bitbridge.library import load_library
 from bitbridge.transport import BridgeConnection, connect
@@ -35,6 +35,7 @@ def serve(settings: dict[str, Any]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
+    payload.RESULTS_IN_ORDER = not concurrent
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
     try:
         if concurrent:
@@ -64,11 +65,8 @@ def create(
     cls = _import_class(module_file, module_name, qualname)
     instance = cls.__new__(cls)
     instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
-    (args, kwargs), mappings = payload.loads(arguments, refs)
-    try:
-        instance.__init__(*args, **kwargs)
-    finally:
-        _release(mappings)
+    args, kwargs = payload.loads(arguments, refs)
+    instance.__init__(*args, **kwargs)
     # One bridge instance per server process: its calls are served from now on.
     BridgeConnection.invoker = functools.partial(invoke, instance)
     return instance
@@ -76,20 +74,9 @@ def create(
 
 def invoke(instance: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
     """Run one remote method call packed by the client; with ``copy`` pickle the result."""
-    (name, copy, args, kwargs), mappings = payload.loads(arguments, refs)
-    try:
-        result = getattr(instance, name)(*args, **kwargs)
-        if not copy:
-            return result
-        return _copied(instance, name, result)
-    finally:
-        del args, kwargs  # drop the views of shared blocks, so that they can be unmapped
-        _release(mappings)
-
-
-def _release(mappings: list[Any]) -> None:
-    for mapping in mappings:
-        shm.release(mapping)
+    name, copy, args, kwargs = payload.loads(arguments, refs)
+    result = getattr(instance, name)(*args, **kwargs)
+    return _copied(instance, name, result) if copy else result
 
 
 def _copied(instance: Any, name: str, result: Any) -> tuple[bytes, tuple[Any, ...]]:

@@ -65,36 +65,43 @@ class Transfer:
     """What one pickled message shares with the other process."""
 
     limit: int | None = None
-    blocks: list[shm.Block] = field(default_factory=list)
+    pool: shm.Pool | None = None
+    # (block, bytes in use) of this message
+    blocks: list[tuple[shm.Block, int]] = field(default_factory=list)
     # (block, client array, whether the block holds the array's own bytes) to copy back
     write_back: list[tuple[shm.Block, Any, bool]] = field(default_factory=list)
 
     def share(self, data: memoryview) -> shm.Handle:
-        """Copy ``data`` into a new block and return its handle."""
+        """Copy ``data`` into a block and return its handle."""
         size = data.nbytes
-        if self.limit is not None and size + sum(b.size for b in self.blocks) > self.limit:
+        if self.limit is not None and size + sum(used for _, used in self.blocks) > self.limit:
             raise ValueError(
                 f"the buffers of this call hold over {self.limit // (1 << 20)} MiB, more "
                 "than a 32-bit server can map at once; pass the data in parts"
             )
-        block = shm.Block(size)
-        self.blocks.append(block)
+        block = self.pool.take(size) if self.pool is not None else shm.Block(size)
+        self.blocks.append((block, size))
         block.map[:size] = data.cast("B")
-        return block.handle
+        return block.handle(size)
 
     def finish(self) -> None:
         """Copy what the server wrote back into the client's arrays; free the blocks."""
         try:
             for block, target, same_layout in self.write_back:
+                size = memoryview(target).nbytes if same_layout else 0
                 if same_layout:
-                    memoryview(target).cast("B")[:] = block.map[: block.size]
+                    memoryview(target).cast("B")[:] = block.map[:size]
                 else:  # a strided or byte-swapped numpy array, shared as a contiguous copy
                     native = target.dtype.newbyteorder("=")
                     numpy = sys.modules["numpy"]
                     target[...] = numpy.frombuffer(block.map, dtype=native, count=len(target))
         finally:
-            for block in self.blocks:
-                block.close()
+            for block, _ in self.blocks:
+                if self.pool is not None:
+                    self.pool.give(block)
+                else:
+                    block.close()
+            self.blocks.clear()
 
 
 def _same(value: Any) -> Any:
@@ -108,19 +115,14 @@ def _ref(index: int) -> Any:
 
 
 def _shared_array(handle: shm.Handle, code: str, length: int) -> Any:
-    """A ctypes array over a shared block; called while unpickling in the server."""
-    mapping = shm.attach(handle)
-    _loading.mappings.append(mapping)
-    return (_CTYPES[code] * length).from_buffer(mapping)
+    """A ctypes array over a shared block (valid during the call that brought it);
+    called while unpickling in the server."""
+    return (_CTYPES[code] * length).from_buffer(shm.MAPPINGS.get(handle))
 
 
 def _shared_bytes(handle: shm.Handle, kind: type) -> Any:
     """``bytes`` or ``bytearray`` copied out of a shared block; called while unpickling."""
-    mapping = shm.attach(handle)
-    try:
-        return kind(mapping[: handle[2]])
-    finally:
-        shm.release(mapping)
+    return kind(shm.MAPPINGS.get(handle)[: handle[3]])
 
 
 def _array_code(obj: Any) -> str | None:
@@ -180,7 +182,7 @@ class _Pickler(pickle.Pickler):
         handle = self.transfer.share(view)
         writable = obj.flags.writeable if is_numpy else not memoryview(obj).readonly
         if writable:
-            self.transfer.write_back.append((self.transfer.blocks[-1], obj, data is obj))
+            self.transfer.write_back.append((self.transfer.blocks[-1][0], obj, data is obj))
         return _shared_array, (handle, code, length)
 
 
@@ -232,13 +234,18 @@ def _wrap(value: Any) -> Any:
 
 
 def dumps_call(
-    args: tuple[Any, ...], kwargs: dict[str, Any], *header: Any, limit: int | None = None
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *header: Any,
+    limit: int | None = None,
+    pool: shm.Pool | None = None,
 ) -> tuple[bytes, tuple[Any, ...], Transfer]:
     """Pickle ``(*header, args, kwargs)``; return the bytes, the objects set aside and
-    the shared memory to finish after the call. ``limit`` caps the bytes shared."""
+    the shared memory to finish after the call. ``limit`` caps the bytes shared;
+    ``pool`` keeps blocks for later calls."""
     wrapped = (*header, tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
     refs: list[Any] = []
-    transfer = Transfer(limit)
+    transfer = Transfer(limit, pool)
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, refs, transfer).dump(wrapped)
@@ -248,10 +255,13 @@ def dumps_call(
     return buffer.getvalue(), tuple(refs), transfer
 
 
-#: Blocks of recent results: the client maps each one while it unpickles the reply, so a
-#: block is kept (its file, not its mapping) until a few later results have been sent.
-_result_blocks: collections.deque[shm.Block] = collections.deque()
-_KEPT_RESULT_BLOCKS = 4
+#: The server's blocks for large results. The client reads a result's blocks while it
+#: unpickles the reply, so they can be used again once the next call has come in; when
+#: calls may overlap (``concurrent``), blocks are not reused but closed a few results on.
+_RESULT_POOL = shm.Pool()
+_results_in_flight: collections.deque[shm.Block] = collections.deque()
+RESULTS_IN_ORDER = True
+_KEPT_CONCURRENT_RESULT_BLOCKS = 16
 
 
 class _ResultPickler(_Pickler):
@@ -266,13 +276,21 @@ class _ResultPickler(_Pickler):
         return super().reducer_override(obj)
 
     def share_result(self, data: memoryview) -> shm.Handle:
-        block = shm.Block(data.nbytes)
-        block.map[: data.nbytes] = data.cast("B")
-        block.unmap()
-        _result_blocks.append(block)
-        while len(_result_blocks) > _KEPT_RESULT_BLOCKS:
-            _result_blocks.popleft().close()
-        return block.handle
+        size = data.nbytes
+        block = _RESULT_POOL.take(size) if RESULTS_IN_ORDER else shm.Block(size)
+        block.map[:size] = data.cast("B")
+        _results_in_flight.append(block)
+        return block.handle(size)
+
+
+def _recycle_result_blocks() -> None:
+    """Free the blocks of earlier results, which the client has read by now."""
+    if RESULTS_IN_ORDER:
+        while _results_in_flight:
+            _RESULT_POOL.give(_results_in_flight.popleft())
+    else:
+        while len(_results_in_flight) > _KEPT_CONCURRENT_RESULT_BLOCKS:
+            _results_in_flight.popleft().close()
 
 
 def _mark_large(value: Any, depth: int = 3) -> Any:
@@ -289,13 +307,9 @@ def _mark_large(value: Any, depth: int = 3) -> Any:
 
 def _shared_array_copy(handle: shm.Handle, typecode: str) -> array.array[Any]:
     """An ``array.array`` copied out of a shared block; called while unpickling."""
-    mapping = shm.attach(handle)
-    try:
-        copy = array.array(typecode)
-        copy.frombytes(mapping[: handle[2]])
-        return copy
-    finally:
-        shm.release(mapping)
+    copy = array.array(typecode)
+    copy.frombytes(shm.MAPPINGS.get(handle)[: handle[3]])
+    return copy
 
 
 def dumps_result(result: Any) -> tuple[bytes, tuple[Any, ...]]:
@@ -303,6 +317,7 @@ def dumps_result(result: Any) -> tuple[bytes, tuple[Any, ...]]:
     netrefs set aside, which rpyc turns back into the client's own objects."""
     refs: list[Any] = []
     buffer = io.BytesIO()
+    _recycle_result_blocks()
     _ResultPickler(buffer, refs, None).dump(_mark_large(result) if shm.AVAILABLE else result)
     return buffer.getvalue(), tuple(refs)
 
@@ -310,17 +325,13 @@ def dumps_result(result: Any) -> tuple[bytes, tuple[Any, ...]]:
 def loads_result(copied: tuple[bytes, tuple[Any, ...]]) -> Any:
     """Rebuild a result that :func:`dumps_result` made (in the client)."""
     data, refs = copied
-    value, _ = loads(data, refs)
-    return value
+    return loads(data, refs)
 
 
-def loads(data: bytes, refs: tuple[Any, ...]) -> tuple[Any, list[Any]]:
-    """Rebuild what :func:`dumps_call` made, with ``refs`` as the objects set aside;
-    return it and the shared mappings to release after the call."""
+def loads(data: bytes, refs: tuple[Any, ...]) -> Any:
+    """Rebuild what :func:`dumps_call` made, with ``refs`` as the objects set aside."""
     _loading.refs = refs
-    _loading.mappings = []
     try:
-        return pickle.loads(data), _loading.mappings
+        return pickle.loads(data)
     finally:
         _loading.refs = ()
-        _loading.mappings = []

@@ -57,6 +57,8 @@ class Session:
         # One call at a time from this client, unless the library is thread-safe: the
         # server serializes them anyway, and threads that wait here do not compete for
         # rpyc's receive loop. Re-entrant: a callback may call the bridge again.
+        # Blocks for large arguments, kept between calls (one call at a time uses them).
+        self._pool = None if options.concurrent or not shm.AVAILABLE else shm.Pool()
         self._call_lock: contextlib.AbstractContextManager[Any] = (
             contextlib.nullcontext() if options.concurrent else threading.RLock()
         )
@@ -108,7 +110,7 @@ class Session:
     ) -> Any:
         self._check_open()
         arguments, refs, transfer = payload.dumps_call(
-            args, kwargs, name, spec.copy, limit=self._shared_limit
+            args, kwargs, name, spec.copy, limit=self._shared_limit, pool=self._pool
         )
         timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         what = f"{self.class_name}.{name}()"
@@ -158,6 +160,9 @@ class Session:
         with contextlib.suppress(Exception):
             self.conn.close()
         self.process.stop()
+        if self._pool is not None:
+            self._pool.close()
+        shm.MAPPINGS.forget(self.process.pid)
 
     def _check_open(self) -> None:
         if self._failure is not None:
