@@ -6,7 +6,6 @@ methods match msl-loadlib's ``Cpp64`` example, so calling code can migrate uncha
 
 from __future__ import annotations
 
-import array
 import ctypes
 import math
 from collections.abc import Callable, Sequence
@@ -101,7 +100,7 @@ class Cpp(Bridge):
         c_xout = (ctypes.c_double * n)()
         self.lib.scalar_multiply(a, c_xin, n, c_xout)
         if isinstance(xin, ctypes.Array):
-            return array.array("d", bytes(c_xout))
+            return c_xout  # type: ignore[return-value]  # copied back as array.array("d")
         return c_xout[:]
 
     @remote32

@@ -273,6 +273,10 @@ class _ResultPickler(_Pickler):
                 return _shared_bytes, (self.share_result(memoryview(obj.data)), type(obj.data))
             if isinstance(obj, array.array) and obj.itemsize * len(obj) >= SHARED_BYTES_FROM:
                 return _shared_array_copy, (self.share_result(memoryview(obj)), obj.typecode)
+            if isinstance(obj, ctypes.Array) and ctypes.sizeof(obj) >= SHARED_BYTES_FROM:
+                code = _ctypes_array_code(obj)
+                if code is not None:  # comes back as an array.array, as a small one does
+                    return _shared_array_copy, (self.share_result(memoryview(obj)), code)
         return super().reducer_override(obj)
 
     def share_result(self, data: memoryview) -> shm.Handle:
