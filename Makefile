@@ -15,8 +15,14 @@ EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
 demo: setup
 	$(BIN)/python examples/cpp/cpp.py
 
-test: setup lint
+test: setup lint docs
 	$(BIN)/python -m pytest
+
+# docs: the documentation site (docs/mkdocs.yml), built strictly into build/site (not
+# --quiet: it hides the warnings that --strict counts).
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f docs/mkdocs.yml
+.PHONY: docs
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests examples
@@ -38,7 +44,7 @@ system-packages:
 $(VENV)/.installed: pyproject.toml
 	@echo "==> creating $(VENV) and installing bitbridge with its test tools"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,lint]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,lint,docs]'
 	@touch $@
 
 python32: $(VENV)/.installed

@@ -35,7 +35,7 @@ def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[
 
 
 class BridgeMeta(type):
-    """Split a :class:`Bridge` subclass into its client and server halves."""
+    """Split a [`Bridge`][bitbridge.Bridge] subclass into its client and server halves."""
 
     def __new__(
         mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
@@ -76,21 +76,22 @@ class Bridge(metaclass=BridgeMeta):
     """Base class of a bridge to a library hosted by a 32-bit server.
 
     Subclass it, set ``library`` (and ``libtype``), and mark the methods that must run
-    next to the library with :func:`~bitbridge.remote32`. Constructing the subclass
+    next to the library with [`remote32`][bitbridge.remote32]. Constructing the subclass
     starts the server, passes the constructor arguments to the server half (whose
     ``__init__`` runs there, after ``self.lib`` is loaded) and returns the client half;
     ``close()`` or leaving a ``with`` block stops the server.
     """
 
-    #: The library to load: a file name next to the defining module (suffix optional),
-    #: an absolute path, or a name for the platform's search. None: no library.
     library: ClassVar[PathLike | None] = None
-    #: "cdll" (default), "windll" or "oledll"; None loads no library.
+    """The library to load: a file name next to the defining module (suffix optional),
+    an absolute path, or a name for the platform's search. None: no library."""
     libtype: ClassVar[str | None] = "cdll"
-    #: How the server is started; see :meth:`configure`.
+    """How to load it: "cdll" (default), "windll" or "oledll" (Windows), or "net" (a .NET
+    assembly, on the 32-bit Mono of ``bitbridge mono32 install``); None loads no library."""
     bridge_options: ClassVar[BridgeOptions] = BridgeOptions()
-    #: The loaded library (in the server; in the client, a netref to it).
+    """How the server is started; see [`configure`][bitbridge.Bridge.configure]."""
     lib: Any
+    """The loaded library (in the server; in the client, a netref to it)."""
 
     @classmethod
     def configure(
@@ -106,7 +107,7 @@ class Bridge(metaclass=BridgeMeta):
 
         ``Cpp.configure(python32="/opt/py32/bin/python")(...)`` starts its server with
         that interpreter; options left out keep their current values. See
-        :class:`~bitbridge.BridgeOptions` for what each option means.
+        [`BridgeOptions`][bitbridge.BridgeOptions] for what each option means.
         """
         current = cls.bridge_options
         options = BridgeOptions(

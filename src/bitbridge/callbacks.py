@@ -1,9 +1,10 @@
 """Pass a Python callable (from the client, too) to C code as a function pointer.
 
 ctypes cannot carry an exception through C: one raised in a callback is printed and
-dropped. :func:`c_callback` keeps it instead, returns ``error_result`` to the library so
-it can stop early, and raises it again when the ``with`` block ends, so it reaches the
-caller with its traceback (for a client callable: the client's and the server's).
+dropped. [`c_callback`][bitbridge.c_callback] keeps it instead, returns ``error_result``
+to the library so it can stop early, and raises it again when the ``with`` block ends, so
+it reaches the caller with its traceback (for a client callable: the client's and the
+server's).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ class ServerImportError(StartError):
 
 
 class BridgeClosed(BridgeError):
-    """The bridge was used after ``close()``."""
+    """The bridge was used after ``close()``, or after Ctrl-C interrupted one of its calls
+    (which closes it, since the server's state is then unknown)."""
 
 
 class ServerCrashed(BridgeError):

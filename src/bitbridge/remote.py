@@ -27,13 +27,13 @@ def remote32(*, copy: bool = False, timeout: float | None = None) -> Callable[[F
 def remote32(
     func: F | None = None, /, *, copy: bool = False, timeout: float | None = None
 ) -> F | Callable[[F], F]:
-    """Mark a method of a :class:`~bitbridge.Bridge` subclass to run in the server.
+    """Mark a method of a [`Bridge`][bitbridge.Bridge] subclass to run in the server.
 
     Its body runs next to the library, where ``self.lib`` is the loaded library.
     Arguments travel by value (callables by reference). The result follows rpyc's rules:
     immutable builtins by value, anything else as a netref; with ``copy=True`` it comes
     back as a deep local copy instead. With ``timeout`` (seconds) a call that takes
-    longer raises :class:`~bitbridge.CallTimeout` and the server is killed.
+    longer raises [`CallTimeout`][bitbridge.CallTimeout] and the server is killed.
     """
 
     def mark(method: F) -> F:

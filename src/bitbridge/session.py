@@ -26,10 +26,15 @@ class ServerInfo:
     """Facts about a running server process."""
 
     pid: int
+    """The server's process id."""
     pointer_size: int
+    """The server's pointer size in bytes: 4 in a 32-bit server."""
     python_version: str
+    """The server's Python version, e.g. "3.11.2"."""
     executable: str
+    """The server's ``sys.executable``."""
     interpreter: str
+    """How the server was started, and where that interpreter was found."""
 
     @property
     def bits(self) -> int:
