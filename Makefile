@@ -94,7 +94,7 @@ clean:
 	rm -rf $(VENV) $(EXAMPLE_LIBS) build dist .pytest_cache .mypy_cache .ruff_cache
 
 # freeze: a standalone 32-bit server, dist/server32/bitbridge-server32, frozen with
-# PyInstaller by the provisioned interpreter (docs/frozen-server.md); quick when nothing
+# PyInstaller by the provisioned interpreter (docs/pages/frozen-server.md); quick when nothing
 # changed. Extra packages: make freeze FREEZE_IMPORTS="msgpack" FREEZE_PACKAGES="msgpack";
 # FREEZE_ONEFILE=1 for one file; FREEZE_INSTALL=1 copies it where bridges look for one.
 FREEZE_IMPORTS ?=

@@ -1,4 +1,4 @@
-"""Measure the figures of docs/reliability.md: how fast failures are reported and
+"""Measure the figures of docs/pages/reliability.md: how fast failures are reported and
 cleaned up. Run with ``.venv/bin/python benchmarks/reliability.py``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The frozen server (freeze/, docs/frozen-server.md) hosts bridges when no 32-bit Python
+"""The frozen server (freeze/, docs/pages/frozen-server.md) hosts bridges when no 32-bit Python
 is reachable. It is built once per test session, or reused when up to date."""
 
 from __future__ import annotations

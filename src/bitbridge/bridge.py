@@ -54,7 +54,13 @@ class BridgeMeta(type):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if _role.in_server():
-            return super().__call__(*args, **kwargs)
+            # The server builds its half without calling the class: a call here is code
+            # of the user's module that ran on import, in the server.
+            raise RuntimeError(
+                f"{cls.__qualname__}() was called while the 32-bit server imported "
+                f"{cls.__module__}: code that starts a bridge must not run on import. Put "
+                'it under `if __name__ == "__main__":` (or in a function).'
+            )
         user_class: Any = cls
         inspect.signature(user_class.__init__).bind(None, *args, **kwargs)  # TypeError here
         instance = user_class.__new__(user_class)

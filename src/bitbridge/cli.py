@@ -1,4 +1,5 @@
-"""The ``bitbridge`` command: ``doctor`` and ``python32 install | list | remove``."""
+"""The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove
+and serve."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
                 f"\nThis frozen server lacks the package {package!r}. Freeze one that has it: "
                 f"`make freeze FREEZE_IMPORTS={package}` (with FREEZE_PACKAGES=<pip name> if "
                 f"the 32-bit Python lacks it too), or `python freeze/freeze32.py --imports "
-                f"{package}` run by a 32-bit Python that has it; see docs/frozen-server.md."
+                f"{package}` run by a 32-bit Python that has it; see docs/pages/frozen-server.md."
             )
         raise ServerImportError(
             f"importing {module_file} in the server failed:\n{traceback.format_exc()}{hint}"
