@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from bridges import Recorder
@@ -11,7 +12,7 @@ from echo import Echo
 from fortran import Fortran
 from libc import Libc
 
-from bitbridge import server_info
+from bitbridge import Bridge, server_info
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,18 +23,24 @@ def pytest_configure(config: pytest.Config) -> None:
     find_interpreter()
 
 
-@pytest.fixture(scope="session")
-def echo() -> Iterator[Echo]:
-    with Echo() as bridge:
+B = TypeVar("B", bound=Bridge)
+
+
+def started_32bit(cls: type[B]) -> Iterator[B]:
+    """Start a bridge for a test session, checking that its server is 32-bit."""
+    with cls() as bridge:
         assert server_info(bridge).pointer_size == 4
         yield bridge
+
+
+@pytest.fixture(scope="session")
+def echo() -> Iterator[Echo]:
+    yield from started_32bit(Echo)
 
 
 @pytest.fixture(scope="session")
 def cpp() -> Iterator[Cpp]:
-    with Cpp() as bridge:
-        assert server_info(bridge).pointer_size == 4
-        yield bridge
+    yield from started_32bit(Cpp)
 
 
 @pytest.fixture
@@ -53,20 +60,14 @@ def fd_count() -> int:
 
 @pytest.fixture(scope="session")
 def fortran() -> Iterator[Fortran]:
-    with Fortran() as bridge:
-        assert server_info(bridge).pointer_size == 4
-        yield bridge
+    yield from started_32bit(Fortran)
 
 
 @pytest.fixture(scope="session")
 def libc() -> Iterator[Libc]:
-    with Libc() as bridge:
-        assert server_info(bridge).pointer_size == 4
-        yield bridge
+    yield from started_32bit(Libc)
 
 
 @pytest.fixture(scope="session")
 def dotnet() -> Iterator[DotNet]:
-    with DotNet() as bridge:
-        assert server_info(bridge).pointer_size == 4
-        yield bridge
+    yield from started_32bit(DotNet)

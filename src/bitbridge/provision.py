@@ -68,7 +68,11 @@ def install(version: str | None = None, force: bool = False, report: Report = pr
 
 def remove(report: Report = print) -> None:
     """Remove the provisioned interpreter."""
-    target = provisioned_folder()
+    remove_folder(provisioned_folder(), report)
+
+
+def remove_folder(target: Path, report: Report = print) -> None:
+    """Remove a folder that bitbridge provisioned, saying what was done."""
     if not target.exists():
         report(f"nothing provisioned in {target}")
         return

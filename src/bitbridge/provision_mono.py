@@ -69,12 +69,7 @@ def install(force: bool = False, report: Report = print) -> Path:
 
 def remove(report: Report = print) -> None:
     """Remove the provisioned Mono root."""
-    target = mono_root()
-    if not target.exists():
-        report(f"nothing provisioned in {target}")
-        return
-    shutil.rmtree(target)
-    report(f"removed {target}")
+    provision.remove_folder(mono_root(), report)
 
 
 def _download(version: str, root: Path, report: Report) -> None:
