@@ -10,7 +10,7 @@ APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutil
 EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
 	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll
 
-.PHONY: demo test lint setup system-packages python32 examples clean bench
+.PHONY: demo test lint setup system-packages python32 example-libs examples clean bench
 
 demo: setup
 	$(BIN)/python examples/cpp/cpp.py
@@ -29,7 +29,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
-setup: system-packages $(VENV)/.installed python32 mono32 examples
+setup: system-packages $(VENV)/.installed python32 mono32 example-libs
 
 # The i386 architecture (for the provisioned interpreter) and the 32-bit compilers.
 system-packages:
@@ -55,7 +55,15 @@ mono32: $(VENV)/.installed
 	@$(BIN)/bitbridge mono32 install
 .PHONY: mono32
 
-examples: $(EXAMPLE_LIBS)
+example-libs: $(EXAMPLE_LIBS)
+
+# Run every example against its real 32-bit library (kernel32 needs Windows).
+examples: setup
+	@for example in echo cpp fortran libc dotnet; do \
+		echo "==> examples/$$example/$$example.py"; \
+		$(BIN)/python examples/$$example/$$example.py || exit 1; \
+	done
+	@echo "==> examples/kernel32/kernel32.py: Windows only (GetLocalTime of kernel32.dll), not run here"
 
 examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
 	g++ -m32 -shared -fPIC -O2 -static-libstdc++ -static-libgcc -o $@ $<
