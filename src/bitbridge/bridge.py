@@ -22,7 +22,6 @@ from bitbridge.options import BridgeOptions, PathLike
 from bitbridge.remote import RemoteSpec, remote_spec
 from bitbridge.session import ServerInfo, Session
 
-MAIN_ALIAS = "__bitbridge_main__"
 _SESSION = "_bitbridge_session"
 
 
@@ -49,7 +48,7 @@ class BridgeMeta(type):
                 setattr(cls, attr, _proxy(attr, value, spec))
         if cls.__module__ == "__main__" and "__main__" in sys.modules:
             # The server imports a script under this name; let pickles find it here too.
-            sys.modules.setdefault(MAIN_ALIAS, sys.modules["__main__"])
+            sys.modules.setdefault(_role.MAIN_ALIAS, sys.modules["__main__"])
         return cls
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:

@@ -91,9 +91,6 @@ def _copied(instance: Any, name: str, result: Any) -> tuple[bytes, tuple[Any, ..
         ) from None
 
 
-MAIN_ALIAS = "__bitbridge_main__"
-
-
 def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
     try:
         module = _import_module(module_file, module_name)
@@ -130,7 +127,7 @@ def _import_module(module_file: str, module_name: str) -> Any:
     if module_name == "__main__":
         # A script: import it under another name so its main block does not run, and
         # alias it as __main__ so pickles that name __main__ resolve on both sides.
-        module = _load_from_file(MAIN_ALIAS, module_file)
+        module = _load_from_file(_role.MAIN_ALIAS, module_file)
         sys.modules["__main__"] = module
         return module
     root = _package_root(Path(module_file), module_name)

@@ -88,9 +88,9 @@ class Transfer:
         """Copy what the server wrote back into the client's arrays; free the blocks."""
         try:
             for block, target, same_layout in self.write_back:
-                size = memoryview(target).nbytes if same_layout else 0
                 if same_layout:
-                    memoryview(target).cast("B")[:] = block.map[:size]
+                    view = memoryview(target).cast("B")
+                    view[:] = block.map[: view.nbytes]
                 else:  # a strided or byte-swapped numpy array, shared as a contiguous copy
                     native = target.dtype.newbyteorder("=")
                     numpy = sys.modules["numpy"]
