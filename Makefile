@@ -6,11 +6,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutils libc6:i386 mono-mcs
+# What the set-up installs system-wide (the README names each): the 32-bit C, C++ and
+# FORTRAN compilers, binutils (PyInstaller's objdump, for the frozen server), Mono's C#
+# compiler, and venv for the system's python3. No i386 runtime package: the provisioned
+# interpreter and the frozen server carry their own.
+APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutils mono-mcs
 EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
 	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll
 
-.PHONY: demo test lint setup system-packages python32 example-libs examples clean bench
+.PHONY: demo test lint setup system-packages python32 example-libs examples clean bench fresh-check
 
 demo: setup
 	$(BIN)/python examples/cpp/cpp.py
@@ -112,3 +116,8 @@ freeze: setup
 		$(if $(FREEZE_PACKAGES),--packages $(FREEZE_PACKAGES)) \
 		$(if $(FREEZE_ONEFILE),--onefile) $(if $(FREEZE_INSTALL),--install)
 .PHONY: freeze
+
+# fresh-check: `make demo` and `make test` on a throwaway Debian 12 root made with
+# debootstrap, from a clean clone of HEAD (as root; not part of `make test`).
+fresh-check:
+	.ci/fresh-check

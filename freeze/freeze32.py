@@ -10,7 +10,9 @@ Python)::
 The result is ``DIR/bitbridge-server32`` (``.exe`` on Windows): a one-folder build by
 default, which starts without unpacking anything, or one file with ``--onefile``. The
 whole standard library is frozen in, so that a user's module may import any of it;
-``--imports`` adds packages (and what they import) that the 32-bit Python has.
+``--imports`` adds packages (and what they import) that the 32-bit Python has. On Linux
+the build carries its own i386 loader and C library (``standalone.py``), so that it runs
+where no i386 package is installed.
 """
 
 from __future__ import annotations
@@ -114,8 +116,11 @@ def pyinstaller_arguments(args: argparse.Namespace, work: Path) -> list[str]:
         f"--workpath={work / 'build'}",
         f"--specpath={work}",
         "--python-option=u",
-        "--onefile" if args.onefile else "--onedir",
     ]
+    if sys.platform == "linux":  # one folder, bootloader inside: standalone.py wraps it
+        arguments += ["--onedir", "--contents-directory=."]
+    else:
+        arguments.append("--onefile" if args.onefile else "--onedir")
     arguments += [f"--paths={os.path.abspath(path)}" for path in args.paths]
     modules = standard_modules()
     for package in SERVER_PACKAGES:
@@ -175,17 +180,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = Path(temp)
         PyInstaller.__main__.run(pyinstaller_arguments(args, work))
         staged = work / "staged"
-        if args.onefile:
-            staged.mkdir()
-            executable = NAME + (".exe" if sys.platform == "win32" else "")
-            shutil.move(str(work / "dist" / executable), staged / executable)
+        staged.mkdir()
+        if sys.platform == "linux":
+            stage_standalone(work / "dist" / NAME, staged, args.onefile)
+        elif args.onefile:
+            shutil.move(str(work / "dist" / f"{NAME}.exe"), staged / f"{NAME}.exe")
         else:
+            shutil.rmtree(staged)
             shutil.move(str(work / "dist" / NAME), staged)
         if args.dist.exists():
             shutil.rmtree(args.dist)
         shutil.move(str(staged), args.dist)
     print(f"freeze32: built {args.dist / NAME}")
     return 0
+
+
+def stage_standalone(build: Path, staged: Path, onefile: bool) -> None:
+    """Turn PyInstaller's folder ``build`` into the standalone server in ``staged``."""
+    import standalone
+
+    folder = staged / "folder" if onefile else staged
+    folder.mkdir(exist_ok=True)
+    contents = folder / standalone.CONTENTS
+    shutil.move(str(build), contents)
+    copied = standalone.bundle_runtime(contents)
+    print(f"freeze32: bundled the i386 runtime: {', '.join(copied)}")
+    standalone.write_launcher(folder, NAME)
+    if onefile:
+        standalone.pack_one_file(folder, staged / NAME, NAME)
+        shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

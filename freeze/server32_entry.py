@@ -14,6 +14,7 @@ wrong architecture or a missing dependency; the entry undoes it, so that librari
 from __future__ import annotations
 
 import json
+import os
 import struct
 import sys
 
@@ -45,7 +46,16 @@ def info() -> str:
     )
 
 
+def adopt_launcher_path() -> None:
+    """On Linux the server runs through its launcher (``freeze/standalone.py``): report the
+    launcher, the program a client ran, as ``sys.executable``."""
+    launcher = os.environ.pop("BITBRIDGE_SERVER32_LAUNCHER", None)
+    if launcher:
+        sys.executable = launcher
+
+
 if __name__ == "__main__":
+    adopt_launcher_path()
     if sys.argv[1:] == ["--info"]:
         print(info())
     else:

@@ -12,12 +12,12 @@ import pytest
 from bridges import Wrong64
 from cpp import Cpp
 from echo import Echo
+from freezing import ROOT, one_file, one_folder
 
 from bitbridge import InterpreterNotFound, ServerImportError, WrongArchitecture, server_info
 from bitbridge.cli import main
 from bitbridge.interpreter import provisioned_interpreter
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "data"))
 
 # A test that needs a build makes it when it is not up to date: about 10 s each.
@@ -47,23 +47,10 @@ SUBMODULES = [
 ]
 
 
-def build(*options: str) -> Path:
-    """Run freeze/build.py; return the frozen server it reports."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "freeze" / "build.py"), *options],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Path(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="session")
 def frozen() -> Path:
-    """The one-folder frozen server: dist/server32 if up to date, else a test build."""
-    test_build = ROOT / "build" / "freeze" / "test-server32"
-    return build("--dist", str(test_build), "--reuse", str(ROOT / "dist" / "server32"))
+    """The one-folder frozen server."""
+    return one_folder()
 
 
 @pytest.fixture(scope="session")
@@ -203,16 +190,13 @@ def test_a_missing_frozen_server_says_how_to_build_one(no_python32, monkeypatch)
 
 
 def test_the_one_file_build_runs_too(frozen, monkeypatch, tmp_path):
-    onefile = build(
-        "--onefile",
-        "--dist",
-        str(ROOT / "build" / "freeze" / "test-server32-onefile"),
-    )
+    onefile = one_file()
     assert sorted(path.name for path in onefile.parent.iterdir() if path.is_file()) == sorted(
         [onefile.name, ".bitbridge-freeze.json"]
     )
     monkeypatch.setenv("BITBRIDGE_SERVER32", str(onefile))
     monkeypatch.setenv("BITBRIDGE_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with Echo() as echo:
         assert server_info(echo).pointer_size == 4
         assert echo.send_data(1, b"two") == ((1, b"two"), {})
