@@ -31,20 +31,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bitbridge.interpreter import (
-    FROZEN_NAME,
-    Interpreter,
-    find_python32,
-    installed_server_folder,
-)
-from bitbridge.process import package_locations
+from bitbridge import paths
+from bitbridge.client.interpreter import Interpreter, find_python32
+from bitbridge.paths import FROZEN_NAME, package_locations
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "build" / "freeze"
 STAMP = ".bitbridge-freeze.json"
 PYINSTALLER = "pyinstaller>=6.10,<7"  # 6.10: starts when run through the dynamic loader
-SERVER_DISTRIBUTIONS = ("rpyc", "plumbum", "typing_extensions")
+SERVER_DISTRIBUTIONS = [name for name in paths.SERVER_PACKAGES if name != "bitbridge"]
 
 PROBE = """
 import json, struct, sys, sysconfig
@@ -190,7 +186,7 @@ def freeze(python: Interpreter, args: argparse.Namespace, fingerprint: str) -> N
         raise SystemExit(f"freeze: {python.describe()} is not a 32-bit Python")
     site = install_site(details, args.packages)
     packages = link_packages()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = paths.server_environment()
     env["PYTHONPATH"] = str(site)
     env["PYINSTALLER_CONFIG_DIR"] = str(WORK / "pyinstaller-cache")
     libraries = [*shared_library(python, details), *library_path(python)]
@@ -213,7 +209,7 @@ def freeze(python: Interpreter, args: argparse.Namespace, fingerprint: str) -> N
 
 def install(dist: Path) -> Path:
     """Copy the build where bridges look for a frozen server when they find no Python."""
-    target = installed_server_folder()
+    target = paths.server32_folder()
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(dist, target, symlinks=True)
@@ -251,7 +247,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="use DIR instead when it holds an up-to-date build",
     )
     parser.add_argument(
-        "--install", action="store_true", help=f"then copy it to {installed_server_folder()}"
+        "--install", action="store_true", help=f"then copy it to {paths.server32_folder()}"
     )
     return parser.parse_args(argv)
 

@@ -56,6 +56,13 @@ UNBUNDLED_LIBRARIES = ("libcrypt.so.1", "libnsl.so.2")
 # What the server itself runs on; every submodule is frozen in, since rpyc's classic
 # protocol imports modules by name at run time.
 SERVER_PACKAGES = ("bitbridge", "rpyc")
+# The parts of bitbridge that only a client or the command line runs: left out.
+CLIENT_ONLY = ("bitbridge.client", "bitbridge.provision", "bitbridge.cli", "bitbridge.console")
+
+
+def server_side(module: str) -> bool:
+    """False for a module of CLIENT_ONLY (or below one)."""
+    return not any(module == part or module.startswith(part + ".") for part in CLIENT_ONLY)
 
 
 def modules_of(name: str) -> list[str]:
@@ -124,11 +131,11 @@ def pyinstaller_arguments(args: argparse.Namespace, work: Path) -> list[str]:
     arguments += [f"--paths={os.path.abspath(path)}" for path in args.paths]
     modules = standard_modules()
     for package in SERVER_PACKAGES:
-        modules += modules_of(package)
+        modules += filter(server_side, modules_of(package))
     modules += args.imports
     arguments += [f"--hidden-import={module}" for module in modules]
     excluded = (EXCLUDED | BUILD_TOOLS) - {name.split(".")[0] for name in args.imports}
-    arguments += [f"--exclude-module={module}" for module in sorted(excluded)]
+    arguments += [f"--exclude-module={module}" for module in sorted(excluded | set(CLIENT_ONLY))]
     arguments += [f"--add-binary={path}:." for path in unbundled_libraries()]
     return [*arguments, *args.pyinstaller, str(ENTRY)]
 

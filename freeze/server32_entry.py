@@ -60,6 +60,6 @@ if __name__ == "__main__":
         print(info())
     else:
         restore_ctypes()
-        from bitbridge.bootstrap import main
+        from bitbridge.server.bootstrap import main
 
         main()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -18,7 +17,7 @@ from bitbridge import Bridge, server_info
 def pytest_configure(config: pytest.Config) -> None:
     # The bridge tests need the 32-bit interpreter that `make test` provisions; fail
     # loudly rather than skip when it is absent.
-    from bitbridge.interpreter import find_interpreter
+    from bitbridge.client.interpreter import find_interpreter
 
     find_interpreter()
 
@@ -47,15 +46,6 @@ def cpp() -> Iterator[Cpp]:
 def recorder() -> Iterator[Recorder]:
     with Recorder() as bridge:
         yield bridge
-
-
-def process_gone(pid: int) -> bool:
-    """True when ``pid`` no longer exists (a zombie counts as still there)."""
-    return not os.path.exists(f"/proc/{pid}")
-
-
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 @pytest.fixture(scope="session")

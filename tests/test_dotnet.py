@@ -13,7 +13,7 @@ from dotnet import DotNet
 
 from bitbridge import LibraryLoadError, LibraryNotFound, server_info
 from bitbridge.dotnet import NetError
-from bitbridge.library import load_library
+from bitbridge.server.library import load_library
 
 CLASS_NAMES = [
     "DotNetMSL.BasicMath",

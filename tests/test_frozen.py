@@ -16,7 +16,7 @@ from freezing import ROOT, one_file, one_folder
 
 from bitbridge import InterpreterNotFound, ServerImportError, WrongArchitecture, server_info
 from bitbridge.cli import main
-from bitbridge.interpreter import provisioned_interpreter
+from bitbridge.client.interpreter import provisioned_interpreter
 
 sys.path.insert(0, str(ROOT / "tests" / "data"))
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from bridges import HERE, Recorder
-from conftest import process_gone
+from processes import process_gone
 
 from bitbridge import server_info
 

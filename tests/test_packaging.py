@@ -28,7 +28,13 @@ def dist(tmp_path_factory) -> Path:
 def test_wheel_holds_the_server_parts(dist):
     (wheel,) = dist.glob("bitbridge-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for part in ("bootstrap.py", "host.py", "py.typed", "mono/bbmono.c", "dotnet.py"):
+    for part in (
+        "server/bootstrap.py",
+        "server/host.py",
+        "py.typed",
+        "server/dotnet/bbmono.c",
+        "server/dotnet/runtime.py",
+    ):
         assert f"bitbridge/{part}" in names
 
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from bridges import HERE, Recorder
-from conftest import process_gone
+from processes import process_gone
 
 from bitbridge import BridgeClosed, CallTimeout, ServerCrashed, server_info
 
@@ -114,7 +114,7 @@ def test_concurrent_opt_in_lets_calls_overlap():
 
 
 def test_sixteen_bridges_started_and_closed_concurrently_leave_nothing():
-    from conftest import fd_count
+    from processes import fd_count
 
     fds_before = fd_count()
     pids = []

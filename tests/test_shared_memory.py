@@ -8,9 +8,10 @@ import os
 
 import numpy as np
 import pytest
-from conftest import fd_count
+from processes import fd_count
 
-from bitbridge import server_info, shm
+from bitbridge import server_info
+from bitbridge.wire import shm
 
 
 def memfd_mappings(pid: int) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from bridges import Recorder
-from conftest import fd_count, process_gone
+from processes import fd_count, process_gone
 
 from bitbridge import server_info
 

@@ -83,8 +83,8 @@ def test_import_failure_in_the_server_carries_its_traceback():
 
 
 def test_hanging_import_fails_within_the_start_timeout():
-    from conftest import process_gone
     from hanging_import import Hangs
+    from processes import process_gone
 
     started = time.monotonic()
     with pytest.raises(StartError, match="did not become ready within 2") as raised:
@@ -92,3 +92,22 @@ def test_hanging_import_fails_within_the_start_timeout():
     assert time.monotonic() - started < 6
     pid = int(re.search(r"server pid (\d+)", str(raised.value)).group(1))
     assert process_gone(pid)
+
+
+def test_a_server_running_another_bitbridge_release_fails_with_the_fix(monkeypatch, tmp_path):
+    # A real server on a copy of bitbridge that says it is another release.
+    import shutil
+
+    from bitbridge import paths
+
+    copy = tmp_path / "bitbridge"
+    shutil.copytree(paths.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    init = copy / "__init__.py"
+    init.write_text(re.sub(r'__version__ = "[^"]+"', '__version__ = "0.0.1"', init.read_text()))
+    own = paths.package_locations()
+    monkeypatch.setattr(paths, "package_locations", lambda: {**own, "bitbridge": str(copy)})
+    with pytest.raises(StartError) as raised:
+        Recorder()
+    message = str(raised.value)
+    assert re.search(r"the server runs bitbridge 0\.0\.1, the client bitbridge \S+", message)
+    assert "same release" in message

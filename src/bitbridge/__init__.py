@@ -1,8 +1,12 @@
-"""Call a 32-bit shared library from 64-bit Python through one decorated class."""
+"""Call a 32-bit shared library from 64-bit Python through one decorated class.
+
+The facade, imported by both halves of a bridge: it imports nothing of ``client/`` or
+``server/`` (see docs/pages/architecture.md).
+"""
 
 from __future__ import annotations
 
-from bitbridge.bridge import Bridge, server_info
+from bitbridge.bridge import Bridge, ServerInfo, server_info
 from bitbridge.callbacks import c_callback
 from bitbridge.errors import (
     BridgeClosed,
@@ -19,7 +23,6 @@ from bitbridge.errors import (
 )
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import remote32
-from bitbridge.session import ServerInfo
 
 __version__ = "0.1.0"
 

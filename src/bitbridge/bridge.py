@@ -7,11 +7,13 @@ same module is imported by file path and the class is left as written.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import sys
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -20,9 +22,38 @@ from typing_extensions import Self
 from bitbridge import _role
 from bitbridge.options import BridgeOptions, PathLike
 from bitbridge.remote import RemoteSpec, remote_spec
-from bitbridge.session import ServerInfo, Session
+
+if TYPE_CHECKING:
+    from bitbridge.client.session import Session
 
 _SESSION = "_bitbridge_session"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Facts about a running server process."""
+
+    pid: int
+    """The server's process id."""
+    pointer_size: int
+    """The server's pointer size in bytes: 4 in a 32-bit server."""
+    python_version: str
+    """The server's Python version, e.g. "3.11.2"."""
+    executable: str
+    """The server's ``sys.executable``."""
+    interpreter: str
+    """How the server was started, and where that interpreter was found."""
+
+    @property
+    def bits(self) -> int:
+        """32 for a 32-bit server, 64 for a 64-bit one."""
+        return self.pointer_size * 8
+
+    def __str__(self) -> str:
+        return (
+            f"pid {self.pid}, pointer size {self.pointer_size} bytes "
+            f"({self.bits}-bit Python {self.python_version})"
+        )
 
 
 def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[..., Any]:
@@ -60,6 +91,9 @@ class BridgeMeta(type):
                 f"{cls.__module__}: code that starts a bridge must not run on import. Put "
                 'it under `if __name__ == "__main__":` (or in a function).'
             )
+        # The client's session, imported here: the server imports this module too.
+        from bitbridge.client.session import Session
+
         user_class: Any = cls
         inspect.signature(user_class.__init__).bind(None, *args, **kwargs)  # TypeError here
         instance = user_class.__new__(user_class)
@@ -114,13 +148,16 @@ class Bridge(metaclass=BridgeMeta):
         that interpreter; options left out keep their current values. See
         [`BridgeOptions`][bitbridge.BridgeOptions] for what each option means.
         """
-        current = cls.bridge_options
-        options = BridgeOptions(
-            python32=current.python32 if python32 is None else python32,
-            server32=current.server32 if server32 is None else server32,
-            start_timeout=current.start_timeout if start_timeout is None else start_timeout,
-            timeout=current.timeout if timeout is None else timeout,
-            concurrent=current.concurrent if concurrent is None else concurrent,
+        given: dict[str, Any] = {
+            "python32": python32,
+            "server32": server32,
+            "start_timeout": start_timeout,
+            "timeout": timeout,
+            "concurrent": concurrent,
+        }
+        options = dataclasses.replace(
+            cls.bridge_options,
+            **{name: value for name, value in given.items() if value is not None},
         )
         namespace = {
             "bridge_options": options,

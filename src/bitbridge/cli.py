@@ -1,29 +1,26 @@
 """The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove
-and serve."""
+and serve. Runs in the client's environment, from the command line."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import struct
 import sys
 from collections.abc import Sequence
 
-from bitbridge import __version__, provision
-from bitbridge.errors import InterpreterNotFound
-from bitbridge.interpreter import (
+from bitbridge import __version__, paths
+from bitbridge.client.interpreter import (
     ENV_VAR,
-    MANIFEST,
     SERVER_ENV_VAR,
     find_interpreter,
     frozen_server_info,
     installed_server,
-    installed_server_folder,
-    provisioned_folder,
     provisioned_interpreter,
 )
+from bitbridge.errors import InterpreterNotFound
+from bitbridge.provision import ProvisionError, python32
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,8 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "doctor", help="show which interpreter a bridge would use, and what is missing"
     )
-    python32 = commands.add_parser("python32", help="manage the provisioned 32-bit Python")
-    actions = python32.add_subparsers(dest="action", required=True)
+    python32_parser = commands.add_parser("python32", help="manage the provisioned 32-bit Python")
+    actions = python32_parser.add_subparsers(dest="action", required=True)
     install = actions.add_parser(
         "install", help="provision CPython for i386 from Debian/Ubuntu packages"
     )
@@ -43,8 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     install.add_argument("--force", action="store_true", help="provision again even if present")
     actions.add_parser("list", help="show the provisioned interpreter")
     actions.add_parser("remove", help="remove the provisioned interpreter")
-    mono32 = commands.add_parser("mono32", help="manage the 32-bit Mono for libtype 'net'")
-    mono_actions = mono32.add_subparsers(dest="action", required=True)
+    mono32_parser = commands.add_parser("mono32", help="manage the 32-bit Mono for libtype 'net'")
+    mono_actions = mono32_parser.add_subparsers(dest="action", required=True)
     mono_install = mono_actions.add_parser(
         "install", help="provision Mono for i386 from Debian/Ubuntu packages (needs mono-mcs)"
     )
@@ -61,24 +58,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "doctor":
             return doctor()
         if args.command == "serve":
-            from bitbridge.serve import serve as serve_bridge
+            from bitbridge.console import serve as serve_bridge
 
             return serve_bridge(args.module_file, args.class_name, args.python32)
         if args.command == "mono32":
-            from bitbridge import provision_mono
+            from bitbridge.provision import mono32
 
             if args.action == "install":
-                provision_mono.install(force=args.force)
+                mono32.install(force=args.force)
             else:
-                provision_mono.remove()
+                mono32.remove()
             return 0
         if args.action == "install":
-            provision.install(args.python_version, force=args.force)
+            python32.install(args.python_version, force=args.force)
         elif args.action == "list":
             return list_provisioned()
         else:
-            provision.remove()
-    except provision.ProvisionError as exc:
+            python32.remove()
+    except ProvisionError as exc:
         print(f"bitbridge: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -86,13 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def list_provisioned() -> int:
     """Print the provisioned interpreter, if any."""
-    manifest = provisioned_folder() / MANIFEST
-    if not manifest.exists():
-        print(f"no 32-bit Python provisioned in {provisioned_folder()}")
+    folder = paths.python32_folder()
+    details = paths.read_manifest(folder)
+    if not details:
+        print(f"no 32-bit Python provisioned in {folder}")
         return 1
-    details = json.loads(manifest.read_text(encoding="utf-8"))
-    print(f"Python {details['version']} (i386) in {provisioned_folder()}")
-    print(f"  launcher: {provisioned_folder() / 'python3'}")
+    print(f"Python {details['version']} (i386) in {folder}")
+    print(f"  launcher: {folder / 'python3'}")
     print(f"  from {len(details['packages'])} Debian packages")
     return 0
 
@@ -104,11 +101,11 @@ def doctor() -> int:
     print(f"client: Python {platform.python_version()}, {bits}-bit, {sys.executable}")
     print(f"${ENV_VAR}: {os.environ.get(ENV_VAR) or '(not set)'}")
     provisioned = provisioned_interpreter()
-    found = provisioned.describe() if provisioned else f"none in {provisioned_folder()}"
+    found = provisioned.describe() if provisioned else f"none in {paths.python32_folder()}"
     print(f"provisioned: {found}")
     print(f"${SERVER_ENV_VAR}: {os.environ.get(SERVER_ENV_VAR) or '(not set)'}")
     installed = installed_server()
-    frozen = installed.command[0] if installed else f"none in {installed_server_folder()}"
+    frozen = installed.command[0] if installed else f"none in {paths.server32_folder()}"
     print(f"installed frozen server: {frozen}")
     try:
         interpreter = find_interpreter()
@@ -119,8 +116,8 @@ def doctor() -> int:
         if interpreter.frozen:
             server_bits = 8 * int(frozen_server_info(interpreter)["pointer_size"])
         else:
-            server_bits = provision.check(list(interpreter.command))
-    except (provision.ProvisionError, OSError) as exc:
+            server_bits = python32.check(list(interpreter.command))
+    except (ProvisionError, OSError) as exc:
         print(f"server interpreter: {interpreter.describe()} does not run: {exc}")
         return 1
     print(f"server interpreter: {interpreter.describe()}, {server_bits}-bit")

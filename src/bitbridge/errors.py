@@ -51,3 +51,20 @@ class CallTimeout(BridgeError, TimeoutError):
 
 class CopyError(BridgeError, TypeError):
     """A result of a ``@remote32(copy=True)`` method could not be copied to the client."""
+
+
+class NetError(Exception):
+    """A .NET exception raised by a call (``libtype = "net"``): its type name and its
+    ``ToString()`` text. Defined here, not with the .NET hosting, so that the client
+    rebuilds it without importing server code."""
+
+    def __init__(self, type_name: str, text: str) -> None:
+        super().__init__(type_name, text)
+        self.type_name = type_name
+        self.text = text
+
+    def __str__(self) -> str:
+        # ToString() of a .NET exception starts with its type name already
+        return (
+            self.text if self.text.startswith(self.type_name) else f"{self.type_name}: {self.text}"
+        )

@@ -1,14 +1,17 @@
-"""``bitbridge serve``: start a bridge by hand and explore it in an interactive console."""
+"""``bitbridge serve``: start a bridge by hand and explore it in an interactive console.
+
+Runs in the client, from the command line.
+"""
 
 from __future__ import annotations
 
 import code
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
 from bitbridge.bridge import Bridge, server_info
+from bitbridge.modules import load_from_file
 
 
 def load_bridge_class(module_file: str, class_name: str) -> type[Bridge]:
@@ -17,12 +20,10 @@ def load_bridge_class(module_file: str, class_name: str) -> type[Bridge]:
     if not path.is_file():
         raise SystemExit(f"bitbridge serve: no such file: {path}")
     sys.path.insert(0, str(path.parent))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"bitbridge serve: {path} is not a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
+    try:
+        module = load_from_file(path.stem, path)
+    except ImportError as exc:
+        raise SystemExit(f"bitbridge serve: {exc}") from None
     found = getattr(module, class_name, None)
     if not (isinstance(found, type) and issubclass(found, Bridge)):
         classes = sorted(

@@ -6,46 +6,24 @@ import contextlib
 import os
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResultTimeout
 
-from bitbridge import errors, payload, shm, transport
-from bitbridge.interpreter import Interpreter, find_interpreter
+from bitbridge import __version__, errors
+from bitbridge.bridge import ServerInfo
+from bitbridge.client.interpreter import Interpreter, find_interpreter
+from bitbridge.client.process import ServerProcess
 from bitbridge.options import BridgeOptions
-from bitbridge.process import ServerProcess
 from bitbridge.remote import RemoteSpec
+from bitbridge.wire import payload, shm, transport
+
+#: The server's module that builds the server half and serves its calls; named, never
+#: imported, by the client.
+HOST_MODULE = "bitbridge.server.host"
 
 # Raised by rpyc when the other end of the socket is gone.
 _CONNECTION_LOST = (EOFError, ConnectionError, BrokenPipeError)
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    """Facts about a running server process."""
-
-    pid: int
-    """The server's process id."""
-    pointer_size: int
-    """The server's pointer size in bytes: 4 in a 32-bit server."""
-    python_version: str
-    """The server's Python version, e.g. "3.11.2"."""
-    executable: str
-    """The server's ``sys.executable``."""
-    interpreter: str
-    """How the server was started, and where that interpreter was found."""
-
-    @property
-    def bits(self) -> int:
-        """32 for a 32-bit server, 64 for a 64-bit one."""
-        return self.pointer_size * 8
-
-    def __str__(self) -> str:
-        return (
-            f"pid {self.pid}, pointer size {self.pointer_size} bytes "
-            f"({self.bits}-bit Python {self.python_version})"
-        )
 
 
 class Session:
@@ -79,7 +57,8 @@ class Session:
                 self.process.socket, options.start_timeout, bind_threads=options.concurrent
             )
             self.conn._config["sync_request_timeout"] = options.start_timeout
-            host = self.conn.modules["bitbridge.host"]
+            _check_version(self.conn, interpreter)
+            host = self.conn.modules[HOST_MODULE]
             arguments, refs, transfer = payload.dumps_call(args, kwargs)
             try:
                 self.remote = host.create(
@@ -217,6 +196,24 @@ class Session:
                 f"interpreter that can run bitbridge's bootstrap?{where}"
             )
         return errors.StartError(f"the server failed to start: {exc!r}{where}")
+
+
+def _check_version(conn: transport.BridgeConnection, interpreter: Interpreter) -> None:
+    """Fail when the server runs another bitbridge than the client (a frozen server built
+    by an older release, say): asked first, in a way every release answers."""
+    theirs = conn.modules["bitbridge"].__version__
+    if theirs == __version__:
+        return
+    fix = (
+        "Rebuild the frozen server with this bitbridge (`make freeze`, see "
+        "docs/pages/frozen-server.md)."
+        if interpreter.frozen
+        else "Let the server use the client's own bitbridge (do not put another on its path)."
+    )
+    raise errors.StartError(
+        f"the server runs bitbridge {theirs}, the client bitbridge {__version__}; both "
+        f"halves of a bridge must run the same release. {fix}"
+    )
 
 
 def _local_class(exc: errors.StartError) -> type[errors.StartError]:

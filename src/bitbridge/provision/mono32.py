@@ -2,7 +2,7 @@
 
 The i386 runtime (``libmonosgen-2.0-1:i386``) and System.Native
 (``mono-runtime-common:i386``) are downloaded with ``apt-get download`` and unpacked with
-``dpkg-deb -x`` into ``bitbridge_home()/mono32``, pinned to the version of the class
+``dpkg-deb -x`` into ``paths.home()/mono32``, pinned to the version of the class
 libraries that apt's ``mono-mcs`` installed; they are never installed into the system,
 where the i386 packages would remove the amd64 Mono and the compilers. The class
 libraries (architecture-independent) are used from ``/usr/lib/mono`` through a link, and
@@ -11,34 +11,39 @@ bitbridge's GC-handle helper ``bbmono.c`` is compiled with ``gcc -m32``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from bitbridge import provision
-from bitbridge.dotnet import CORLIB, HELPER, RUNTIME, mono_root
-from bitbridge.provision import ProvisionError, Report
+from bitbridge import paths
+from bitbridge.paths import MONO_HELPER, MONO_PARTS, mono_root
+from bitbridge.provision import ProvisionError
+from bitbridge.provision._debian import (
+    Report,
+    download_and_unpack,
+    remove_folder,
+    require_i386,
+    require_tools,
+    run,
+)
 
 #: The class libraries' package: its version pins the i386 packages.
 CLASS_LIBRARIES = "libmono-corlib4.5-cil"
 PACKAGES = ("libmonosgen-2.0-1", "mono-runtime-common")
 SYSTEM_MONO = Path("/usr/lib/mono")
-HELPER_SOURCE = Path(__file__).with_name("mono") / "bbmono.c"
-MANIFEST = "manifest.json"
+HELPER_SOURCE = paths.PACKAGE / "server" / "dotnet" / "bbmono.c"
 
 
 def install(force: bool = False, report: Report = print) -> Path:
     """Provision the i386 Mono root (quick when it is already there) and return its folder."""
-    provision._require_debian_tools()
+    require_tools()
     target = mono_root()
     version = _class_libraries_version()
     helper_hash = hashlib.sha256(HELPER_SOURCE.read_bytes()).hexdigest()
-    manifest = _manifest(target)
+    manifest = paths.read_manifest(target)
     if not force and manifest.get("version") == version and _complete(target):
         if manifest.get("helper_sha256") == helper_hash:
             report(f"a 32-bit Mono {version} is already provisioned in {target}")
@@ -47,12 +52,12 @@ def install(force: bool = False, report: Report = print) -> Path:
         _compile_helper(target, report)
         _write_manifest(target, version, helper_hash)
         return target
-    provision._require_i386(report)
+    require_i386(report)
     _require_gcc_m32()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mono32-", dir=target.parent) as work:
         root = Path(work, "root")
-        _download(version, root, report)
+        download_and_unpack([f"{name}:i386={version}" for name in PACKAGES], root, report)
         shutil.rmtree(root / "usr" / "share", ignore_errors=True)
         report(f"linking the class libraries: usr/lib/mono -> {SYSTEM_MONO}")
         (root / "usr" / "lib" / "mono").symlink_to(SYSTEM_MONO)
@@ -61,7 +66,7 @@ def install(force: bool = False, report: Report = print) -> Path:
         if target.exists() or target.is_symlink():
             shutil.rmtree(target)
         os.replace(root, target)
-    if missing := [part for part in (RUNTIME, HELPER, CORLIB) if not (target / part).exists()]:
+    if missing := [part for part in MONO_PARTS if not (target / part).exists()]:
         raise ProvisionError(f"provisioning left an incomplete Mono root: no {', '.join(missing)}")
     report(f"provisioned a 32-bit Mono {version} in {target}")
     return target
@@ -69,22 +74,7 @@ def install(force: bool = False, report: Report = print) -> Path:
 
 def remove(report: Report = print) -> None:
     """Remove the provisioned Mono root."""
-    provision.remove_folder(mono_root(), report)
-
-
-def _download(version: str, root: Path, report: Report) -> None:
-    """Download the i386 packages of ``version`` and unpack them into ``root``."""
-    with tempfile.TemporaryDirectory(prefix="bitbridge-mono32-debs-") as folder:
-        debs = Path(folder)
-        if os.geteuid() == 0:  # else apt warns "Download is performed unsandboxed as root"
-            with contextlib.suppress(LookupError, OSError):
-                shutil.chown(debs, "_apt")
-        packages = [f"{name}:i386={version}" for name in PACKAGES]
-        report(f"downloading {' and '.join(packages)} ...")
-        provision._run(["apt-get", "download", *packages], cwd=debs, what="apt-get download")
-        for deb in sorted(debs.glob("*.deb")):
-            report(f"unpacking {deb.name}")
-            provision._run(["dpkg-deb", "-x", str(deb), str(root)], what="dpkg-deb -x")
+    remove_folder(mono_root(), report)
 
 
 def _class_libraries_version() -> str:
@@ -114,11 +104,11 @@ def _require_gcc_m32() -> None:
 
 
 def _compile_helper(root: Path, report: Report) -> None:
-    output = root / HELPER
-    report(f"compiling {HELPER_SOURCE} with gcc -m32 into {HELPER}")
+    output = root / MONO_HELPER
+    report(f"compiling {HELPER_SOURCE} with gcc -m32 into {MONO_HELPER}")
     command = ["gcc", "-m32", "-O2", "-Wall", "-shared", "-fPIC", "-o", str(output)]
     try:
-        provision._run([*command, str(HELPER_SOURCE)], what="gcc -m32")
+        run([*command, str(HELPER_SOURCE)], what="gcc -m32")
     except ProvisionError as exc:
         raise ProvisionError(
             f"{exc}\n32-bit compiling needs gcc-multilib. As root:\n"
@@ -127,17 +117,9 @@ def _compile_helper(root: Path, report: Report) -> None:
 
 
 def _complete(root: Path) -> bool:
-    return all((root / part).exists() for part in (RUNTIME, HELPER, CORLIB))
-
-
-def _manifest(root: Path) -> dict[str, str]:
-    try:
-        details: dict[str, str] = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return details
+    return all((root / part).exists() for part in MONO_PARTS)
 
 
 def _write_manifest(root: Path, version: str, helper_hash: str) -> None:
     details = {"version": version, "packages": list(PACKAGES), "helper_sha256": helper_hash}
-    (root / MANIFEST).write_text(json.dumps(details, indent=1), encoding="utf-8")
+    paths.write_manifest(root, details)

@@ -37,7 +37,7 @@ def load_library(library: str | os.PathLike[str] | None, libtype: str | None, ne
         return _load_assembly(Path(library), near)
     loader = _loader(libtype)
     tried: list[str] = []
-    for candidate in _candidates(Path(library), near):
+    for candidate in candidates(Path(library), near, SUFFIX):
         if not candidate.is_file():
             tried.append(f"{candidate}: no such file")
             continue
@@ -66,13 +66,10 @@ def _load_assembly(library: Path, near: Path) -> Any:
     Looked up like other libraries, in ``near`` first with the ``.dll`` suffix optional;
     no platform search: assemblies are named by file.
     """
-    from bitbridge import dotnet  # ctypes over Mono: imported only when a bridge needs it
+    from bitbridge.server import dotnet  # ctypes over Mono: imported only when needed
 
-    base = library if library.is_absolute() else near / library
-    candidates = (
-        [base] if base.suffix.lower() == ".dll" else [base.with_name(base.name + ".dll"), base]
-    )
-    for candidate in candidates:
+    tried = candidates(library, near, ".dll")
+    for candidate in tried:
         if candidate.is_file():
             try:
                 return dotnet.load_net(candidate)
@@ -82,7 +79,7 @@ def _load_assembly(library: Path, near: Path) -> Any:
                 ) from None
     raise LibraryNotFound(
         f".NET assembly {os.fspath(library)!r} not found. Tried:\n  - "
-        + "\n  - ".join(f"{c}: no such file" for c in candidates)
+        + "\n  - ".join(f"{c}: no such file" for c in tried)
         + "\nPut the assembly next to the module that defines the class, or give its full path."
     )
 
@@ -99,11 +96,13 @@ def _loader(libtype: str) -> Any:
     return loader
 
 
-def _candidates(library: Path, near: Path) -> list[Path]:
+def candidates(library: Path, near: Path, suffix: str) -> list[Path]:
+    """The files a library name stands for: in ``near`` unless absolute, with ``suffix``
+    added unless it has it, then as it is."""
     base = library if library.is_absolute() else near / library
-    if base.suffix.lower() == SUFFIX:
+    if base.suffix.lower() == suffix:
         return [base]
-    return [base.with_name(base.name + SUFFIX), base]
+    return [base.with_name(base.name + suffix), base]
 
 
 def _search_names(name: str) -> list[str]:

@@ -4,38 +4,18 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import importlib.util
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import IO, Any
 
-from bitbridge.interpreter import Interpreter
+from bitbridge import paths
+from bitbridge.client.interpreter import Interpreter
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 STDERR_TAIL_BYTES = 64 * 1024
-
-# What the server imports from the client's environment, each from its own folder.
-SERVER_PACKAGES = ("bitbridge", "rpyc", "plumbum", "typing_extensions")
-
-
-def package_locations() -> dict[str, str]:
-    """Return the folder (or file) of each package the server needs, without importing."""
-    locations = {}
-    for name in SERVER_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None:
-            continue
-        if spec.submodule_search_locations:
-            locations[name] = next(iter(spec.submodule_search_locations))
-        elif spec.origin:
-            locations[name] = spec.origin
-    return locations
 
 
 class ServerProcess:
@@ -47,13 +27,13 @@ class ServerProcess:
         self.interpreter = interpreter
         self.socket, server_end = socket.socketpair()
         settings: dict[str, Any] = {
-            "packages": {} if interpreter.frozen else package_locations(),
+            "packages": {} if interpreter.frozen else paths.package_locations(),
             "sys_path": sys_path,
             "concurrent": concurrent,
         }
         command = list(interpreter.command)
         if not interpreter.frozen:
-            command += ["-u", "-I", str(BOOTSTRAP)]
+            command += ["-u", "-I", str(paths.BOOTSTRAP)]
         try:
             if sys.platform == "win32":
                 self.popen = _spawn(command)
@@ -155,7 +135,7 @@ def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         command,
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        env=paths.server_environment(),
         **extra,
         **kwargs,
     )

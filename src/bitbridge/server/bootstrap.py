@@ -2,7 +2,7 @@
 
 It uses the standard library only until it has made bitbridge and rpyc importable from
 the exact folders the client named (never the client's whole site-packages), then hands
-over to :mod:`bitbridge.host`. The client writes one JSON line of settings on stdin and
+over to :mod:`bitbridge.server.host`. The client writes one JSON line of settings on stdin and
 keeps stdin open: end of file there means the client is gone, and the server exits even
 when it is stuck inside a library call.
 """
@@ -67,7 +67,10 @@ def main() -> None:
     threading.Thread(
         target=watch_lifeline, args=(0,), name="bitbridge-lifeline", daemon=True
     ).start()
-    from bitbridge.host import serve
+    from bitbridge import _role
+
+    _role.IN_SERVER = True  # before the user's module defines its bridge class
+    from bitbridge.server.host import serve
 
     serve(settings)
 

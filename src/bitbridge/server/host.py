@@ -1,13 +1,12 @@
 """The server half: serve the connection, import the user's class, run remote methods.
 
-Imported only in the server process, by :mod:`bitbridge.bootstrap`.
+Imported only in the server process, by :mod:`bitbridge.server.bootstrap`.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import importlib.util
 import os
 import signal
 import socket
@@ -17,15 +16,26 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bitbridge import _role, payload
+from bitbridge import _role
 from bitbridge.errors import CopyError, ServerImportError
-from bitbridge.library import load_library
-from bitbridge.transport import BridgeConnection, connect
-
-_role.IN_SERVER = True
+from bitbridge.modules import load_from_file
+from bitbridge.server.library import load_library
+from bitbridge.wire import payload
+from bitbridge.wire.transport import BridgeConnection, connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
+
+
+class _Serving:
+    """This server process's one connection and the blocks of its copied results."""
+
+    def __init__(self, conn: BridgeConnection, concurrent: bool) -> None:
+        self.conn = conn
+        self.results = payload.ResultBlocks(in_order=not concurrent)
+
+
+_serving: _Serving | None = None
 
 
 def serve(settings: dict[str, Any]) -> None:
@@ -33,10 +43,11 @@ def serve(settings: dict[str, Any]) -> None:
     if hasattr(signal, "SIGINT"):
         # Ctrl-C in a terminal reaches the whole process group; the client handles it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _serving
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
-    payload.RESULTS_IN_ORDER = not concurrent
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
+    _serving = _Serving(conn, concurrent)
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
@@ -68,20 +79,25 @@ def create(
     args, kwargs = payload.loads(arguments, refs)
     instance.__init__(*args, **kwargs)
     # One bridge instance per server process: its calls are served from now on.
-    BridgeConnection.invoker = functools.partial(invoke, instance)
+    assert _serving is not None, "create() is called over the connection that serve() runs"
+    _serving.conn.invoker = functools.partial(invoke, instance, _serving.results)
     return instance
 
 
-def invoke(instance: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+def invoke(
+    instance: Any, results: payload.ResultBlocks, arguments: bytes, refs: tuple[Any, ...]
+) -> Any:
     """Run one remote method call packed by the client; with ``copy`` pickle the result."""
     name, copy, args, kwargs = payload.loads(arguments, refs)
     result = getattr(instance, name)(*args, **kwargs)
-    return _copied(instance, name, result) if copy else result
+    return _copied(instance, name, result, results) if copy else result
 
 
-def _copied(instance: Any, name: str, result: Any) -> tuple[bytes, tuple[Any, ...]]:
+def _copied(
+    instance: Any, name: str, result: Any, results: payload.ResultBlocks
+) -> tuple[bytes, tuple[Any, ...]]:
     try:
-        return payload.dumps_result(result)
+        return payload.dumps_result(result, results)
     except Exception as exc:
         raise CopyError(
             f"the result of {type(instance).__name__}.{name}() is a {type(result).__name__} "
@@ -127,29 +143,15 @@ def _import_module(module_file: str, module_name: str) -> Any:
     if module_name == "__main__":
         # A script: import it under another name so its main block does not run, and
         # alias it as __main__ so pickles that name __main__ resolve on both sides.
-        module = _load_from_file(_role.MAIN_ALIAS, module_file)
+        module = load_from_file(_role.MAIN_ALIAS, module_file)
         sys.modules["__main__"] = module
         return module
     root = _package_root(Path(module_file), module_name)
     if root is None:
-        return _load_from_file(module_name, module_file)
+        return load_from_file(module_name, module_file)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     return importlib.import_module(module_name)
-
-
-def _load_from_file(name: str, module_file: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, module_file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {module_file} as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
 
 
 def _package_root(module_file: Path, module_name: str) -> Path | None:

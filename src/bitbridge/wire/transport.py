@@ -29,9 +29,9 @@ Invoker = Callable[[bytes, tuple[Any, ...]], Any]
 
 class BridgeConnection(Connection):  # type: ignore[misc]
     """rpyc's connection, plus the :data:`HANDLE_INVOKE` request served by ``invoker``
-    (set once per server process, when the bridge instance has been created)."""
+    (set on the server's connection once the bridge instance has been created)."""
 
-    invoker: Invoker | None = None
+    invoker: Invoker | None = None  # on the instance, by the server's host
 
     @classmethod
     def _request_handlers(cls) -> dict[int, Callable[..., Any]]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from rpyc.core.netref import BaseNetref
 
-from bitbridge import shm
+from bitbridge.wire import shm
 
 #: ``bytes`` and ``bytearray`` from this size on go through shared memory.
 SHARED_BYTES_FROM = 1 << 20
@@ -255,17 +255,45 @@ def dumps_call(
     return buffer.getvalue(), tuple(refs), transfer
 
 
-#: The server's blocks for large results. The client reads a result's blocks while it
-#: unpickles the reply, so they can be used again once the next call has come in; when
-#: calls may overlap (``concurrent``), blocks are not reused but closed a few results on.
-_RESULT_POOL = shm.Pool()
-_results_in_flight: collections.deque[shm.Block] = collections.deque()
-RESULTS_IN_ORDER = True
-_KEPT_CONCURRENT_RESULT_BLOCKS = 16
+class ResultBlocks:
+    """The sender's shared blocks for large copied results (the server's, one per process).
+
+    The client reads a result's blocks while it unpickles the reply, so they can be used
+    again once the next call has come in; when calls may overlap (``concurrent``), blocks
+    are not reused but closed a few results on.
+    """
+
+    KEPT_WHEN_CONCURRENT = 16
+
+    def __init__(self, in_order: bool = True) -> None:
+        self.in_order = in_order
+        self._pool = shm.Pool()
+        self._in_flight: collections.deque[shm.Block] = collections.deque()
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> shm.Block:
+        """Return a block for ``size`` bytes of a result, released by a later ``recycle``."""
+        block = self._pool.take(size) if self.in_order else shm.Block(size)
+        self._in_flight.append(block)
+        return block
+
+    def recycle(self) -> None:
+        """Free the blocks of earlier results, which the client has read by now."""
+        with self._lock:
+            if self.in_order:
+                while self._in_flight:
+                    self._pool.give(self._in_flight.popleft())
+            else:
+                while len(self._in_flight) > self.KEPT_WHEN_CONCURRENT:
+                    self._in_flight.popleft().close()
 
 
 class _ResultPickler(_Pickler):
     """Pickles a result in the server: large buffers go into shared blocks."""
+
+    def __init__(self, file: io.BytesIO, refs: list[Any], blocks: ResultBlocks) -> None:
+        super().__init__(file, refs, None)
+        self.blocks = blocks
 
     def reducer_override(self, obj: Any) -> Any:
         if shm.AVAILABLE:
@@ -281,20 +309,9 @@ class _ResultPickler(_Pickler):
 
     def share_result(self, data: memoryview) -> shm.Handle:
         size = data.nbytes
-        block = _RESULT_POOL.take(size) if RESULTS_IN_ORDER else shm.Block(size)
+        block = self.blocks.take(size)
         block.map[:size] = data.cast("B")
-        _results_in_flight.append(block)
         return block.handle(size)
-
-
-def _recycle_result_blocks() -> None:
-    """Free the blocks of earlier results, which the client has read by now."""
-    if RESULTS_IN_ORDER:
-        while _results_in_flight:
-            _RESULT_POOL.give(_results_in_flight.popleft())
-    else:
-        while len(_results_in_flight) > _KEPT_CONCURRENT_RESULT_BLOCKS:
-            _results_in_flight.popleft().close()
 
 
 def _mark_large(value: Any, depth: int = 3) -> Any:
@@ -316,13 +333,14 @@ def _shared_array_copy(handle: shm.Handle, typecode: str) -> array.array[Any]:
     return copy
 
 
-def dumps_result(result: Any) -> tuple[bytes, tuple[Any, ...]]:
-    """Pickle a result to copy to the client (in the server); return the bytes and the
-    netrefs set aside, which rpyc turns back into the client's own objects."""
+def dumps_result(result: Any, blocks: ResultBlocks) -> tuple[bytes, tuple[Any, ...]]:
+    """Pickle a result to copy to the client (in the server), large buffers into
+    ``blocks``; return the bytes and the netrefs set aside, which rpyc turns back into the
+    client's own objects."""
     refs: list[Any] = []
     buffer = io.BytesIO()
-    _recycle_result_blocks()
-    _ResultPickler(buffer, refs, None).dump(_mark_large(result) if shm.AVAILABLE else result)
+    blocks.recycle()
+    _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if shm.AVAILABLE else result)
     return buffer.getvalue(), tuple(refs)
 
 

@@ -16,16 +16,14 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from bitbridge import paths
 from bitbridge.errors import InterpreterNotFound
+from bitbridge.paths import FROZEN_NAME
 
 ENV_VAR = "BITBRIDGE_PYTHON32"
 SERVER_ENV_VAR = "BITBRIDGE_SERVER32"
-MANIFEST = "manifest.json"
-#: The file name of a frozen server, in its folder.
-FROZEN_NAME = "bitbridge-server32.exe" if sys.platform == "win32" else "bitbridge-server32"
 
 
 @dataclass(frozen=True)
@@ -46,43 +44,21 @@ class Interpreter:
         return f"{kind}{' '.join(self.command)} (from {self.origin})"
 
 
-def bitbridge_home() -> Path:
-    """Return the folder where bitbridge keeps what it provisions."""
-    if explicit := os.environ.get("BITBRIDGE_HOME"):
-        return Path(explicit)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "bitbridge"
-
-
-def provisioned_folder() -> Path:
-    """Return the folder of the interpreter provisioned by ``bitbridge python32 install``."""
-    return bitbridge_home() / "python32"
-
-
 def provisioned_interpreter() -> Interpreter | None:
     """Return the provisioned interpreter, or None when there is none."""
-    manifest = provisioned_folder() / MANIFEST
-    try:
-        command = json.loads(manifest.read_text(encoding="utf-8"))["command"]
-    except (OSError, ValueError, KeyError):
+    folder = paths.python32_folder()
+    command = paths.read_manifest(folder).get("command")
+    if not command:
         return None
-    return Interpreter(tuple(command), f"provisioned by bitbridge in {provisioned_folder()}")
-
-
-def installed_server_folder() -> Path:
-    """Return the folder where a bridge looks for a frozen server last."""
-    return bitbridge_home() / "server32"
+    return Interpreter(tuple(command), f"provisioned by bitbridge in {folder}")
 
 
 def installed_server() -> Interpreter | None:
     """Return the frozen server installed in bitbridge's folder, or None."""
-    path = installed_server_folder() / FROZEN_NAME
+    path = paths.server32_folder() / FROZEN_NAME
     if not _executable(str(path)):
         return None
-    return Interpreter((str(path),), f"installed in {installed_server_folder()}", frozen=True)
+    return Interpreter((str(path),), f"installed in {paths.server32_folder()}", frozen=True)
 
 
 def find_interpreter(
@@ -105,7 +81,7 @@ def find_interpreter(
         return python
     if installed := installed_server():
         return installed
-    looked.append(f"{installed_server_folder()}: no frozen server installed there")
+    looked.append(f"{paths.server32_folder()}: no frozen server installed there")
     raise _not_found(
         looked,
         "or pass python32=... to Bridge.configure(), or set "
@@ -137,7 +113,7 @@ def _find_python(looked: list[str]) -> Interpreter | None:
     looked.append(f"${ENV_VAR}: not set")
     if provisioned := provisioned_interpreter():
         return provisioned
-    looked.append(f"{provisioned_folder()}: no interpreter provisioned there")
+    looked.append(f"{paths.python32_folder()}: no interpreter provisioned there")
     if sys.platform == "win32":
         if launcher := py_launcher_32bit():
             return launcher
