@@ -29,8 +29,8 @@ docs: $(VENV)/.installed
 .PHONY: docs
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests examples freeze
-	$(BIN)/ruff format --check src tests examples freeze
+	$(BIN)/ruff check src tests examples freeze benchmarks
+	$(BIN)/ruff format --check src tests examples freeze benchmarks
 	$(BIN)/mypy
 
 setup: system-packages $(VENV)/.installed python32 mono32 example-libs

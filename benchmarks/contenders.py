@@ -319,7 +319,7 @@ class Bitbridge(Contender):
         self.echo_bridge: Any = None
 
     def start(self) -> None:
-        from cpp import Cpp  # type: ignore[import-not-found]
+        from cpp import Cpp  # type: ignore[import-not-found, unused-ignore]
 
         self.cpp = Cpp()
         self.add(1, 2)
@@ -328,7 +328,7 @@ class Bitbridge(Contender):
         return int(self.cpp.add(a, b))
 
     def open_echo(self) -> None:
-        from echo import Echo  # type: ignore[import-not-found]
+        from echo import Echo  # type: ignore[import-not-found, unused-ignore]
 
         self.echo_bridge = Echo()
 
