@@ -120,6 +120,21 @@ class Recorder(Bridge):
         """Whether ``value`` is a ctypes array in the server, its element size and length."""
         return isinstance(value, ctypes.Array), ctypes.sizeof(value._type_), len(value)
 
+    @remote32
+    def square_root(self, value: float) -> float:
+        """Raise ValueError for a negative value (a call that fails on some inputs)."""
+        if value < 0:
+            raise ValueError(f"no real square root of {value}")
+        return float(value**0.5)
+
+    @remote32
+    def pid_after(self, seconds: float) -> int:
+        """Sleep, then return the server's pid."""
+        import time
+
+        time.sleep(seconds)
+        return os.getpid()
+
     def local_pid(self) -> int:
         """Not decorated: runs in the client."""
         return os.getpid()

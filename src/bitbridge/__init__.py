@@ -6,6 +6,8 @@ The facade, imported by both halves of a bridge: it imports nothing of ``client/
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from bitbridge.bridge import Bridge, ServerInfo, server_info
 from bitbridge.callbacks import c_callback
 from bitbridge.errors import (
@@ -24,6 +26,9 @@ from bitbridge.errors import (
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import remote32
 
+if TYPE_CHECKING:
+    from bitbridge.client.pool import BridgePool
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "BridgeClosed",
     "BridgeError",
     "BridgeOptions",
+    "BridgePool",
     "CallTimeout",
     "CopyError",
     "InterpreterNotFound",
@@ -46,3 +52,13 @@ __all__ = [
     "remote32",
     "server_info",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # BridgePool runs in the client only: imported on first use, so that the server,
+    # which imports this facade too, never loads bitbridge.client.
+    if name == "BridgePool":
+        from bitbridge.client.pool import BridgePool
+
+        return BridgePool
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,10 +12,10 @@ import functools
 import inspect
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from typing_extensions import Self
 
@@ -24,9 +24,10 @@ from bitbridge.options import BridgeOptions, PathLike
 from bitbridge.remote import RemoteSpec, remote_spec
 
 if TYPE_CHECKING:
-    from bitbridge.client.session import Session
+    from bitbridge.client.session import Call, Session
 
 _SESSION = "_bitbridge_session"
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,31 @@ class ServerInfo:
         )
 
 
+#: The attribute of a proxy that names the remote method it calls.
+_REMOTE_NAME = "__bitbridge_name__"
+
+
 def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[..., Any]:
     @functools.wraps(method)
     def proxy(self: Bridge, *args: Any, **kwargs: Any) -> Any:
         return _session(self).call(name, args, kwargs, spec)
 
+    setattr(proxy, _REMOTE_NAME, name)
     return proxy
+
+
+def remote_method(cls: type, method: Callable[..., Any]) -> tuple[str, RemoteSpec]:
+    """Return the name and spec of ``method``, a remote method of ``cls`` given as
+    ``Cls.name`` or bound to an instance; TypeError for anything else."""
+    function = getattr(method, "__func__", method)
+    name = getattr(function, _REMOTE_NAME, None)
+    spec = remote_spec(function)
+    if name is None or spec is None or getattr(cls, name, None) is not function:
+        raise TypeError(
+            f"{getattr(method, '__qualname__', method)!r} is not a @remote32 method of "
+            f"{cls.__qualname__}; pass one of its own, e.g. {cls.__qualname__}.<method>"
+        )
+    return name, spec
 
 
 class BridgeMeta(type):
@@ -182,6 +202,28 @@ class Bridge(metaclass=BridgeMeta):
         new = old.restarted()
         self.__dict__[_SESSION] = new
         weakref.finalize(self, new.close)
+
+    def map(
+        self, method: Callable[..., R], *iterables: Iterable[Any], timeout: float | None = None
+    ) -> Iterator[R]:
+        """Call the remote method ``method`` with arguments taken from each of
+        ``iterables`` in turn, as ``concurrent.futures.Executor.map`` does, and return an
+        iterator of the results in order.
+
+        ``method`` is one of this bridge's remote methods, bound (``cpp.add``) or from
+        the class (``Cpp.add``). The calls are pipelined: many travel at once on the
+        bridge's connection, in batches, and the server runs them one after the other.
+        At most 1,280 calls are held at once, so an endless iterable is fine. An
+        exception raised by a call is raised when its result is reached, with the remote
+        traceback. ``timeout`` (seconds from this call) raises
+        [`CallTimeout`][bitbridge.CallTimeout] (a ``TimeoutError``) when a result is not
+        there in time, and the server is killed; without it each call keeps its own
+        limit.
+        """
+        name, spec = remote_method(type(self), method)
+        # Stops at the shortest iterable, as Executor.map does.
+        calls: Iterator[Call] = ((args, {}) for args in zip(*iterables, strict=False))
+        return cast("Iterator[R]", _session(self).map(name, spec, calls, timeout))
 
     def __enter__(self) -> Self:
         return self

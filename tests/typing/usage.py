@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import Future
+
 from cpp import Cpp, FourPoints, Point
 from echo import Echo
 
-from bitbridge import Bridge, remote32
+from bitbridge import Bridge, BridgePool, remote32
 
 
 class Typed(Bridge):
@@ -38,3 +41,15 @@ def use() -> None:
         print(again.scale(1.0))
     with Echo() as echo:
         print(echo.send_data(1, key="value"))
+
+
+def many_calls(xs: list[int], ys: list[int]) -> None:
+    with Cpp() as cpp:
+        totals: Iterator[int] = cpp.map(cpp.add, xs, ys)
+        also: Iterator[int] = cpp.map(Cpp.add, xs, ys)
+        print(sum(totals) + sum(also))
+    with BridgePool(Cpp, workers=2) as pool:
+        future: Future[int] = pool.submit(Cpp.add, 1, 2)
+        difference: Future[float] = pool.submit(Cpp.subtract, 1.0, b=2.0)
+        results: Iterator[int] = pool.map(Cpp.add, xs, ys, chunksize=100)
+        print(future.result() + 1, difference.result(), list(results))

@@ -6,13 +6,16 @@ import contextlib
 import os
 import sys
 import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, cast
 
-from rpyc.core.async_ import AsyncResultTimeout
+from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
 
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
 from bitbridge.client.interpreter import Interpreter, find_interpreter
+from bitbridge.client.pipeline import Pipeline
 from bitbridge.client.process import ServerProcess
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
@@ -21,6 +24,19 @@ from bitbridge.wire import payload, shm, transport
 #: The server's module that builds the server half and serves its calls; named, never
 #: imported, by the client.
 HOST_MODULE = "bitbridge.server.host"
+
+#: One call's arguments.
+Call = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass
+class Batch:
+    """Calls sent in one request whose replies have not been read yet."""
+
+    pending: AsyncResult
+    transfer: payload.Transfer
+    size: int
+
 
 # Raised by rpyc when the other end of the socket is gone.
 _CONNECTION_LOST = (EOFError, ConnectionError, BrokenPipeError)
@@ -96,16 +112,67 @@ class Session:
         arguments, refs, transfer = payload.dumps_call(
             args, kwargs, name, spec.copy, limit=self._shared_limit, pool=self._pool
         )
-        timeout = spec.timeout if spec.timeout is not None else self.options.timeout
-        what = f"{self.class_name}.{name}()"
+        timeout = self.call_timeout(spec)
         try:
-            if timeout is None:
-                result = self.conn.sync_request(transport.HANDLE_INVOKE, arguments, refs)
-            else:
-                pending = self.conn.async_request(
-                    transport.HANDLE_INVOKE, arguments, refs, timeout=timeout
-                )
-                result = pending.value
+            request = self.conn.invoke_request(transport.HANDLE_INVOKE)
+            with self._guard(f"{self.class_name}.{name}()", timeout):
+                if timeout is None:
+                    result = self.conn.sync_request(request, arguments, refs)
+                else:
+                    pending = self.conn.async_request(request, arguments, refs, timeout=timeout)
+                    result = pending.value
+        finally:
+            transfer.finish()
+        return payload.loads_result(result) if spec.copy else result
+
+    def map(
+        self, name: str, spec: RemoteSpec, calls: Iterable[Call], timeout: float | None
+    ) -> Pipeline:
+        """Run the remote method ``name`` for each of ``calls``, pipelined."""
+        self._check_open()
+        return Pipeline(self, name, spec, calls, timeout)
+
+    def call_timeout(self, spec: RemoteSpec) -> float | None:
+        """The limit of one call of a method: its own, else the bridge's (None: none)."""
+        return spec.timeout if spec.timeout is not None else self.options.timeout
+
+    def send_batch(self, name: str, spec: RemoteSpec, calls: list[Call]) -> Batch:
+        """Send calls of the remote method ``name`` in one request, without waiting."""
+        with self._call_lock:
+            self._check_open()
+            arguments, refs, transfer = payload.dumps_calls(
+                calls, name, spec.copy, limit=self._shared_limit, pool=self._pool
+            )
+            try:
+                with self._guard(f"{self.class_name}.{name}()", None):
+                    pending = self.conn.async_request(transport.HANDLE_INVOKE_MANY, arguments, refs)
+            except BaseException:
+                transfer.finish()
+                raise
+        return Batch(pending, transfer, len(calls))
+
+    def receive_batch(
+        self, batch: Batch, name: str, spec: RemoteSpec, timeout: float | None
+    ) -> list[tuple[bool, Any]]:
+        """Wait for a batch's replies; return (failed, result or exception) per call."""
+        what = f"{batch.size} calls of {self.class_name}.{name}()"
+        with self._call_lock:
+            try:
+                with self._guard(what, timeout):
+                    if timeout is not None:
+                        batch.pending.set_expiry(timeout)
+                    packed, failures = batch.pending.value
+            finally:
+                batch.transfer.finish()
+            results = payload.loads_result(packed) if spec.copy else list(packed)
+            failed = {index: self.conn._unbox_exc(raw) for index, raw in failures}
+        return [(index in failed, failed.get(index, r)) for index, r in enumerate(results)]
+
+    @contextlib.contextmanager
+    def _guard(self, what: str, timeout: float | None) -> Iterator[None]:
+        """Turn what rpyc raises when a call goes wrong into bitbridge's errors."""
+        try:
+            yield
         except AsyncResultTimeout:
             raise self._fail(
                 errors.CallTimeout(
@@ -123,9 +190,6 @@ class Session:
                 )
             )
             raise
-        finally:
-            transfer.finish()
-        return payload.loads_result(result) if spec.copy else result
 
     def getattr(self, name: str) -> Any:
         """Return an attribute of the server half (a netref unless it is immutable)."""

@@ -47,6 +47,7 @@ def serve(settings: dict[str, Any]) -> None:
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
+    conn.one_call_at_a_time = not concurrent
     _serving = _Serving(conn, concurrent)
     try:
         if concurrent:
@@ -81,6 +82,7 @@ def create(
     # One bridge instance per server process: its calls are served from now on.
     assert _serving is not None, "create() is called over the connection that serve() runs"
     _serving.conn.invoker = functools.partial(invoke, instance, _serving.results)
+    _serving.conn.batch_invoker = functools.partial(invoke_many, instance, _serving.conn)
     return instance
 
 
@@ -93,8 +95,30 @@ def invoke(
     return _copied(instance, name, result, results) if copy else result
 
 
+def invoke_many(
+    instance: Any, conn: BridgeConnection, arguments: bytes, refs: tuple[Any, ...]
+) -> tuple[Any, tuple[tuple[int, Any], ...]]:
+    """Run a batch of calls of one method (``Bridge.map``), one after the other; return
+    their results (pickled together with ``copy``) and, by index, the exceptions raised,
+    boxed as rpyc boxes those of a call."""
+    name, copy, calls = payload.loads(arguments, refs)
+    method = getattr(instance, name)
+    results: list[Any] = []
+    failures: list[tuple[int, Any]] = []
+    for index, (args, kwargs) in enumerate(calls):
+        try:
+            results.append(method(*args, **kwargs))
+        except Exception:
+            results.append(None)
+            failures.append((index, conn._box_exc(*sys.exc_info())))
+    # Copied results of a batch skip shared memory: the client may read them after the
+    # next batch has come in, when the server reuses its result blocks.
+    packed = _copied(instance, name, results, None) if copy else tuple(results)
+    return packed, tuple(failures)
+
+
 def _copied(
-    instance: Any, name: str, result: Any, results: payload.ResultBlocks
+    instance: Any, name: str, result: Any, results: payload.ResultBlocks | None
 ) -> tuple[bytes, tuple[Any, ...]]:
     try:
         return payload.dumps_result(result, results)

@@ -233,6 +233,10 @@ def _wrap(value: Any) -> Any:
     return _Reference(value) if is_callback else value
 
 
+def _wrapped(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()}
+
+
 def dumps_call(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
@@ -243,12 +247,26 @@ def dumps_call(
     """Pickle ``(*header, args, kwargs)``; return the bytes, the objects set aside and
     the shared memory to finish after the call. ``limit`` caps the bytes shared;
     ``pool`` keeps blocks for later calls."""
-    wrapped = (*header, tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
+    return _dumps((*header, *_wrapped(args, kwargs)), Transfer(limit, pool))
+
+
+def dumps_calls(
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    *header: Any,
+    limit: int | None = None,
+    pool: shm.Pool | None = None,
+) -> tuple[bytes, tuple[Any, ...], Transfer]:
+    """Pickle ``(*header, [(args, kwargs), ...])``, several calls in one message, as
+    :func:`dumps_call` does one."""
+    wrapped = [_wrapped(args, kwargs) for args, kwargs in calls]
+    return _dumps((*header, wrapped), Transfer(limit, pool))
+
+
+def _dumps(obj: Any, transfer: Transfer) -> tuple[bytes, tuple[Any, ...], Transfer]:
     refs: list[Any] = []
-    transfer = Transfer(limit, pool)
     buffer = io.BytesIO()
     try:
-        _Pickler(buffer, refs, transfer).dump(wrapped)
+        _Pickler(buffer, refs, transfer).dump(obj)
     except BaseException:
         transfer.finish()
         raise
@@ -333,12 +351,15 @@ def _shared_array_copy(handle: shm.Handle, typecode: str) -> array.array[Any]:
     return copy
 
 
-def dumps_result(result: Any, blocks: ResultBlocks) -> tuple[bytes, tuple[Any, ...]]:
+def dumps_result(result: Any, blocks: ResultBlocks | None) -> tuple[bytes, tuple[Any, ...]]:
     """Pickle a result to copy to the client (in the server), large buffers into
-    ``blocks``; return the bytes and the netrefs set aside, which rpyc turns back into the
-    client's own objects."""
+    ``blocks`` (None: all through the socket); return the bytes and the netrefs set
+    aside, which rpyc turns back into the client's own objects."""
     refs: list[Any] = []
     buffer = io.BytesIO()
+    if blocks is None:
+        _Pickler(buffer, refs, None).dump(result)
+        return buffer.getvalue(), tuple(refs)
     blocks.recycle()
     _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if shm.AVAILABLE else result)
     return buffer.getvalue(), tuple(refs)

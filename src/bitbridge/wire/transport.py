@@ -7,9 +7,11 @@ far more than it saves between two local processes) and TCP sockets get TCP_NODE
 
 from __future__ import annotations
 
+import collections
 import os
 import select
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,29 +22,92 @@ from rpyc.core.service import ClassicService
 from rpyc.core.stream import SocketStream, retry_errnos
 from rpyc.lib.compat import get_exc_errno
 
-#: bitbridge's own request type: one remote method call in one pickled message, which
-#: costs a fraction of rpyc's generic netref call (no proxy to box, few items to encode).
+#: bitbridge's own request types: one remote method call in one pickled message, which
+#: costs a fraction of rpyc's generic netref call (no proxy to box, few items to encode),
+#: and a batch of calls of one method (``Bridge.map``). Each comes in two kinds: queued
+#: behind a call the server is running (one call at a time, even while that call waits
+#: for a callback into the client and rpyc serves the connection meanwhile), or run at
+#: once, for a call made by such a callback, which the running call waits for.
 HANDLE_INVOKE = 64
+HANDLE_INVOKE_MANY = 65
+HANDLE_INVOKE_NOW = 66
+HANDLE_INVOKE_MANY_NOW = 67
+#: The queued kind of each request type, and its run-at-once twin.
+RUN_AT_ONCE = {HANDLE_INVOKE: HANDLE_INVOKE_NOW, HANDLE_INVOKE_MANY: HANDLE_INVOKE_MANY_NOW}
 
 Invoker = Callable[[bytes, tuple[Any, ...]], Any]
 
 
 class BridgeConnection(Connection):  # type: ignore[misc]
-    """rpyc's connection, plus the :data:`HANDLE_INVOKE` request served by ``invoker``
-    (set on the server's connection once the bridge instance has been created)."""
+    """rpyc's connection, plus bitbridge's requests: the invoke requests served by
+    ``invoker`` and the batches by ``batch_invoker`` (set on the server's connection once
+    the bridge instance has been created).
+
+    With ``one_call_at_a_time`` (the server's, unless the bridge is ``concurrent``), a
+    queued invoke request that arrives while another runs waits until it has returned.
+    """
 
     invoker: Invoker | None = None  # on the instance, by the server's host
+    batch_invoker: Invoker | None = None
+    one_call_at_a_time = False
 
     @classmethod
     def _request_handlers(cls) -> dict[int, Callable[..., Any]]:
         handlers: dict[int, Callable[..., Any]] = super()._request_handlers()
-        handlers[HANDLE_INVOKE] = cls._handle_invoke
+        for queued, at_once in RUN_AT_ONCE.items():
+            kind = cls._handle_invoke if queued == HANDLE_INVOKE else cls._handle_invoke_many
+            handlers[queued] = handlers[at_once] = kind
         return handlers
 
     def _handle_invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        if self.invoker is None:
-            raise RuntimeError("no bridge instance has been created in this server yet")
-        return self.invoker(arguments, refs)
+        return _served_by(self.invoker)(arguments, refs)
+
+    def _handle_invoke_many(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+        return _served_by(self.batch_invoker)(arguments, refs)
+
+    def invoke_request(self, queued: int) -> int:
+        """The request type to send for a call: run at once when this thread is serving
+        a request of the other side (a callback calling the bridge), else queued."""
+        return RUN_AT_ONCE[queued] if _serving_depth() else queued
+
+    def _dispatch_request(self, seq: int, raw_args: tuple[int, Any]) -> None:
+        handler = raw_args[0]
+        if self.one_call_at_a_time and handler in RUN_AT_ONCE:
+            deferred = self.__dict__.setdefault("_deferred", collections.deque())
+            if self.__dict__.get("_invoking"):
+                deferred.append((seq, raw_args))
+                return
+            self._invoking = True
+            try:
+                self._dispatch_counted(seq, raw_args)
+                while deferred:
+                    self._dispatch_counted(*deferred.popleft())
+            finally:
+                self._invoking = False
+        else:
+            self._dispatch_counted(seq, raw_args)
+
+    def _dispatch_counted(self, seq: int, raw_args: tuple[int, Any]) -> None:
+        _local.depth = _serving_depth() + 1
+        try:
+            super()._dispatch_request(seq, raw_args)
+        finally:
+            _local.depth -= 1
+
+
+# How many requests of the other side this thread is serving, one inside another.
+_local = threading.local()
+
+
+def _serving_depth() -> int:
+    depth: int = getattr(_local, "depth", 0)
+    return depth
+
+
+def _served_by(invoker: Invoker | None) -> Invoker:
+    if invoker is None:
+        raise RuntimeError("no bridge instance has been created in this server yet")
+    return invoker
 
 
 #: How long a side waiting for the other spins before it blocks, in seconds.
