@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from bitbridge.bridge import ServerInfo
 from bitbridge.client.interpreter import Interpreter, find_interpreter
 from bitbridge.client.pipeline import Pipeline
 from bitbridge.client.process import ServerProcess
+from bitbridge.client.source import defining_module
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
 from bitbridge.wire import payload, shm, transport
@@ -62,7 +61,7 @@ class Session:
             contextlib.nullcontext() if options.concurrent else threading.RLock()
         )
         self.class_name = cls.__qualname__
-        module_file = _defining_file(cls)
+        module_file, module_source = defining_module(cls)
         interpreter = find_interpreter(options.python32, options.server32)
         try:
             self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
@@ -78,7 +77,7 @@ class Session:
             arguments, refs, transfer = payload.dumps_call(args, kwargs)
             try:
                 self.remote = host.create(
-                    module_file, cls.__module__, cls.__qualname__, arguments, refs
+                    module_file, cls.__module__, cls.__qualname__, arguments, refs, module_source
                 )
             finally:
                 transfer.finish()
@@ -286,19 +285,3 @@ def _local_class(exc: errors.StartError) -> type[errors.StartError]:
         if vars(errors).get(cls.__name__) is cls and issubclass(cls, errors.StartError):
             return cast("type[errors.StartError]", cls)
     return errors.StartError
-
-
-def _defining_file(cls: type) -> str:
-    module = sys.modules.get(cls.__module__)
-    path = getattr(module, "__file__", None)
-    if not path:
-        raise errors.StartError(
-            f"{cls.__qualname__} is defined in {cls.__module__!r}, which has no file; the "
-            "server imports the class by file path, so define it in a .py file."
-        )
-    if "<locals>" in cls.__qualname__:
-        raise errors.StartError(
-            f"{cls.__qualname__} is defined inside a function; the server imports the class "
-            "by name, so define it at the top level of its module."
-        )
-    return os.path.abspath(str(path))

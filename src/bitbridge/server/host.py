@@ -18,7 +18,7 @@ from typing import Any
 
 from bitbridge import _role
 from bitbridge.errors import CopyError, ServerImportError
-from bitbridge.modules import load_from_file
+from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload
 from bitbridge.wire.transport import BridgeConnection, connect
@@ -70,11 +70,18 @@ def info() -> tuple[int, int, str, str]:
 
 
 def create(
-    module_file: str, module_name: str, qualname: str, arguments: bytes, refs: tuple[Any, ...]
+    module_file: str,
+    module_name: str,
+    qualname: str,
+    arguments: bytes,
+    refs: tuple[Any, ...],
+    source: str | None = None,
 ) -> Any:
     """Import the user's class, load its library and construct the server half, which
-    then serves the connection's remote method calls."""
-    cls = _import_class(module_file, module_name, qualname)
+    then serves the connection's remote method calls. With ``source`` (a class of a
+    ``__main__`` without a file, such as a notebook's) the module is built from that
+    source, compiled under the name ``module_file``, instead of imported from a file."""
+    cls = _import_class(module_file, module_name, qualname, source)
     instance = cls.__new__(cls)
     instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
     args, kwargs = payload.loads(arguments, refs)
@@ -131,9 +138,9 @@ def _copied(
         ) from None
 
 
-def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
+def _import_class(module_file: str, module_name: str, qualname: str, source: str | None) -> Any:
     try:
-        module = _import_module(module_file, module_name)
+        module = _import_module(module_file, module_name, source)
     except BaseException as exc:
         hint = ""
         missing = (exc.name or "") if isinstance(exc, ModuleNotFoundError) else ""
@@ -145,6 +152,12 @@ def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
                 f"`make freeze FREEZE_IMPORTS={package}` (with FREEZE_PACKAGES=<pip name> if "
                 f"the 32-bit Python lacks it too), or `python freeze/freeze32.py --imports "
                 f"{package}` run by a 32-bit Python that has it; see docs/pages/frozen-server.md."
+            )
+        if source is not None:
+            hint += (
+                "\nThat module is what bitbridge built from the client's '__main__' (its "
+                "comments name the cells): the server imports each module that the server "
+                "half uses; see docs/pages/guide/notebooks.md."
             )
         raise ServerImportError(
             f"importing {module_file} in the server failed:\n{traceback.format_exc()}{hint}"
@@ -160,14 +173,18 @@ def _import_class(module_file: str, module_name: str, qualname: str) -> Any:
     return found
 
 
-def _import_module(module_file: str, module_name: str) -> Any:
+def _import_module(module_file: str, module_name: str, source: str | None) -> Any:
     folder = str(Path(module_file).parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
     if module_name == "__main__":
-        # A script: import it under another name so its main block does not run, and
-        # alias it as __main__ so pickles that name __main__ resolve on both sides.
-        module = load_from_file(_role.MAIN_ALIAS, module_file)
+        # A script (or a notebook's cells): import it under another name so its main
+        # block does not run, and alias it as __main__ so pickles that name __main__
+        # resolve on both sides.
+        if source is None:
+            module = load_from_file(_role.MAIN_ALIAS, module_file)
+        else:
+            module = load_from_source(_role.MAIN_ALIAS, module_file, source)
         sys.modules["__main__"] = module
         return module
     root = _package_root(Path(module_file), module_name)
