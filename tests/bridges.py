@@ -152,3 +152,21 @@ class SystemLibc(Bridge):
     @remote32
     def abs(self, value: int) -> int:
         return self.lib.abs(value)  # type: ignore[no-any-return]
+
+
+class Vendor(Bridge):
+    """A vendor library that needs a helper library of its own; tests/test_dependencies.py
+    builds both and names the vendor library with ``configure(library=...)``."""
+
+    @remote32
+    def quadruple(self, value: int) -> int:
+        return self.lib.vendor_quadruple(value)  # type: ignore[no-any-return]
+
+    @remote32(copy=True)
+    def command_line(self) -> list[str]:
+        with open("/proc/self/cmdline", "rb") as cmdline:
+            return cmdline.read().decode().split("\0")[:-1]
+
+    @remote32
+    def environment(self, name: str) -> str | None:
+        return os.environ.get(name)

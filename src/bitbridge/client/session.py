@@ -6,6 +6,8 @@ import contextlib
 import os
 import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResultTimeout
@@ -13,6 +15,8 @@ from rpyc.core.async_ import AsyncResultTimeout
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
 from bitbridge.client.interpreter import Interpreter, find_interpreter
+from bitbridge.client.library_path import bridge_folders
+from bitbridge.client.logs import SESSION as log
 from bitbridge.client.process import ServerProcess
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
@@ -48,9 +52,22 @@ class Session:
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
         interpreter = find_interpreter(options.python32, options.server32)
+        user_class: Any = cls
+        library = options.library if options.library is not None else user_class.library
+        folders = bridge_folders(
+            library, user_class.libtype, Path(module_file).parent, options.library_dirs
+        )
+        started = time.perf_counter()
         try:
-            self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
+            self.process = ServerProcess(
+                interpreter,
+                sys_path=[],
+                concurrent=options.concurrent,
+                library_dirs=folders,
+                output=options.server_output,
+            )
         except OSError as exc:
+            log.warning("%s server did not start: %s", self.class_name, exc)
             raise errors.StartError(str(exc)) from None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
@@ -62,7 +79,12 @@ class Session:
             arguments, refs, transfer = payload.dumps_call(args, kwargs)
             try:
                 self.remote = host.create(
-                    module_file, cls.__module__, cls.__qualname__, arguments, refs
+                    module_file,
+                    cls.__module__,
+                    cls.__qualname__,
+                    arguments,
+                    refs,
+                    None if options.library is None else os.fspath(options.library),
                 )
             finally:
                 transfer.finish()
@@ -75,11 +97,21 @@ class Session:
         except BaseException as exc:
             self.closed = True
             self.process.kill()
-            raise self._start_error(exc, interpreter, options) from None
+            error = self._start_error(exc, interpreter, options)
+            log.warning("%s server did not start: %s", self.class_name, error)
+            raise error from None
         self.process.echo_stderr()
+        log.debug(
+            "%s server started: pid %d, %s, ready in %.1f ms",
+            self.class_name,
+            self.process.pid,
+            interpreter.describe(),
+            (time.perf_counter() - started) * 1000,
+        )
 
     def restarted(self) -> Session:
         """Return a new session with the same class, options and arguments."""
+        log.info("restarting the %s server (pid %d)", self.class_name, self.process.pid)
         return Session(self.cls, self.options, self.args, self.kwargs)
 
     def call(
@@ -147,6 +179,12 @@ class Session:
         if self._pool is not None:
             self._pool.close()
         shm.MAPPINGS.forget(self.process.pid)
+        log.debug(
+            "%s server closed: pid %d, %s",
+            self.class_name,
+            self.process.pid,
+            self.process.exit_status() or "still running",
+        )
 
     def _check_open(self) -> None:
         if self._failure is not None:
@@ -158,6 +196,7 @@ class Session:
 
     def _fail(self, failure: errors.BridgeError) -> errors.BridgeError:
         """Kill the server, remember why, and return the error to raise."""
+        log.warning("%s: %s", type(failure).__name__, failure)
         self._failure = failure
         self.process.kill()
         self.close()
