@@ -38,6 +38,17 @@ class Recorder(Bridge):
         return struct.calcsize("P")
 
     @remote32
+    def pid_through_self(self) -> int:
+        """Calls another remote method of the server half: the method as written."""
+        return self.pid()  # type: ignore[no-any-return]
+
+    @remote32
+    def append_server(self, values: list[Any]) -> list[Any]:
+        """Changes its argument and returns it (not copied: by reference)."""
+        values.append("server")
+        return values
+
+    @remote32
     def fail_deeply(self, message: str) -> None:
         """Raise from two frames below the remote method."""
         self._level_one(message)
@@ -102,6 +113,16 @@ class Recorder(Bridge):
         with _ACTIVE_LOCK:
             self.active -= 1
         return self.most_active
+
+    @remote32
+    def write(self, out: str, err: str) -> None:
+        """Write ``out`` on the server's stdout and ``err`` on its stderr."""
+        import sys
+
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        sys.stderr.write(err)
+        sys.stderr.flush()
 
     @remote32
     def abort_after_writing(self, text: str) -> None:

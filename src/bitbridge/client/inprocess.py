@@ -92,7 +92,14 @@ class InProcessSession:
             )
         near = module_folder(cls)
         folders = bridge_folders(library, cls.libtype, near, self.options.library_dirs)
-        return load_native(library, cls.libtype, near, folders, (), self.class_name)
+        try:
+            return load_native(library, cls.libtype, near, folders, (), self.class_name)
+        except errors.WrongArchitecture as exc:
+            bits = struct.calcsize("P") * 8
+            raise errors.WrongArchitecture(
+                f"{exc.args[0]}\nIn process the library must be a {bits}-bit build: name it "
+                f"with {self.class_name}.configure(in_process=True, library=...)."
+            ) from None
 
     def restarted(self) -> InProcessSession:
         """Return a new session with the same class, options and arguments."""
