@@ -86,7 +86,8 @@ def test_a_library_error_keeps_its_type(cpp64):
 
 
 def test_the_32_bit_library_is_the_wrong_architecture_in_process():
-    with pytest.raises(WrongArchitecture, match=r"(?s)cpp_lib32\.so.*configure\(in_process=True, library="):
+    expected = r"(?s)cpp_lib32\.so.*configure\(in_process=True, library="
+    with pytest.raises(WrongArchitecture, match=expected):
         Cpp.configure(in_process=True)()
 
 
