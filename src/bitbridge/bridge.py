@@ -234,5 +234,6 @@ class Bridge(metaclass=BridgeMeta):
 
 
 def server_info(bridge: Bridge) -> ServerInfo:
-    """Return facts about the server of ``bridge``: pid, pointer size, interpreter."""
+    """Return facts about the server of ``bridge``: pid, pointer size, interpreter (for an
+    in-process bridge: this process's, with the interpreter "in process")."""
     return _session(bridge).info

@@ -32,7 +32,7 @@ from typing import Any
 
 from bitbridge import errors
 from bitbridge.bridge import ORIGINAL, ServerInfo
-from bitbridge.client.library_path import bridge_folders
+from bitbridge.client.library_path import folders_of, library_of
 from bitbridge.client.logs import SESSION as log
 from bitbridge.native import load_native
 from bitbridge.options import BridgeOptions
@@ -82,7 +82,7 @@ class InProcessSession:
         )
 
     def _load_library(self, cls: Any) -> Any:
-        library = self.options.library if self.options.library is not None else cls.library
+        library = library_of(cls, self.options)
         if library is None or cls.libtype is None:
             return None
         if cls.libtype == "net":
@@ -91,7 +91,7 @@ class InProcessSession:
                 "server: in_process=True hosts native libraries only."
             )
         near = module_folder(cls)
-        folders = bridge_folders(library, cls.libtype, near, self.options.library_dirs)
+        folders = folders_of(cls, self.options, near)
         try:
             return load_native(library, cls.libtype, near, folders, (), self.class_name)
         except errors.WrongArchitecture as exc:

@@ -23,10 +23,22 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from bitbridge.options import PathLike
+from bitbridge.options import BridgeOptions, PathLike
 
 LOADER_OPTION = "--library-path"
+
+
+def library_of(cls: Any, options: BridgeOptions) -> PathLike | None:
+    """The library a bridge class loads: its ``library`` option, else its own."""
+    library: PathLike | None = options.library if options.library is not None else cls.library
+    return library
+
+
+def folders_of(cls: Any, options: BridgeOptions, near: Path) -> list[str]:
+    """:func:`bridge_folders` of a bridge class with its options."""
+    return bridge_folders(library_of(cls, options), cls.libtype, near, options.library_dirs)
 
 
 def bridge_folders(

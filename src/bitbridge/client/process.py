@@ -40,15 +40,11 @@ class ServerProcess:
     ) -> None:
         self.interpreter = interpreter
         self.socket, server_end = socket.socketpair()
+        command = list(interpreter.command)
+        if not interpreter.frozen:
+            command += ["-u", "-I", str(paths.BOOTSTRAP)]
         environment = paths.server_environment()
-        command, searched = library_path.apply(
-            [
-                *interpreter.command,
-                *([] if interpreter.frozen else ["-u", "-I", str(paths.BOOTSTRAP)]),
-            ],
-            environment,
-            library_dirs,
-        )
+        command, searched = library_path.apply(command, environment, library_dirs)
         settings: dict[str, Any] = {
             "packages": {} if interpreter.frozen else paths.package_locations(),
             "sys_path": sys_path,

@@ -15,7 +15,7 @@ from rpyc.core.async_ import AsyncResultTimeout
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
 from bitbridge.client.interpreter import Interpreter, find_interpreter
-from bitbridge.client.library_path import bridge_folders
+from bitbridge.client.library_path import folders_of
 from bitbridge.client.logs import SESSION as log
 from bitbridge.client.process import ServerProcess
 from bitbridge.options import BridgeOptions
@@ -52,19 +52,11 @@ class Session:
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
         interpreter = find_interpreter(options.python32, options.server32)
-        user_class: Any = cls
-        library = options.library if options.library is not None else user_class.library
-        folders = bridge_folders(
-            library, user_class.libtype, Path(module_file).parent, options.library_dirs
-        )
+        folders = folders_of(cls, options, Path(module_file).parent)
         started = time.perf_counter()
         try:
             self.process = ServerProcess(
-                interpreter,
-                sys_path=[],
-                concurrent=options.concurrent,
-                library_dirs=folders,
-                output=options.server_output,
+                interpreter, [], options.concurrent, folders, options.server_output
             )
         except OSError as exc:
             log.warning("%s server did not start: %s", self.class_name, exc)
