@@ -34,17 +34,22 @@ ROOT = Path(__file__).resolve().parent
 nox.options.sessions = ["clients"]
 
 
-def _works(python: str, version: str) -> bool:
-    """Whether ``python`` runs and is a 64-bit CPython ``version`` (a pyenv shim of a
-    version not selected fails here)."""
-    probe = "import platform, sys; print(platform.python_version(), sys.maxsize > 2**32)"
+def _executable(python: str, version: str) -> str | None:
+    """The interpreter that ``python`` runs, if it is a 64-bit CPython ``version`` (a
+    pyenv shim of a version that is not selected fails here)."""
+    probe = (
+        "import platform, sys; "
+        "print(platform.python_version(), sys.maxsize > 2**32, sys.executable)"
+    )
     try:
         output = subprocess.run(
             [python, "-c", probe], capture_output=True, text=True, timeout=30, check=False
-        ).stdout.split()
+        ).stdout.split(maxsplit=2)
     except OSError:
-        return False
-    return len(output) == 2 and output[0].startswith(version + ".") and output[1] == "True"
+        return None
+    if len(output) == 3 and output[0].startswith(version + ".") and output[1] == "True":
+        return output[2].strip()
+    return None
 
 
 def find_client(version: str) -> str | None:
@@ -56,8 +61,8 @@ def find_client(version: str) -> str | None:
         reverse=True,
     )
     for candidate in candidates:
-        if candidate and _works(candidate, version):
-            return os.path.realpath(candidate)
+        if candidate and (executable := _executable(candidate, version)):
+            return executable
     return None
 
 
