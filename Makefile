@@ -73,7 +73,7 @@ examples: setup
 examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
 	g++ -m32 -shared -fPIC -O2 -static-libstdc++ -static-libgcc -o $@ $<
 
-# A 64-bit build of the same library, for the wrong-architecture tests.
+# A 64-bit build of the same library: for the wrong-architecture tests and in_process=True.
 examples/cpp/cpp_lib64.so: examples/cpp/cpp_lib.cpp
 	g++ -shared -fPIC -O2 -o $@ $<
 

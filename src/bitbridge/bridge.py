@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import os
 import sys
 import weakref
 from collections.abc import Callable, Sequence
@@ -171,9 +170,7 @@ class Bridge(metaclass=BridgeMeta):
             "timeout": timeout,
             "concurrent": concurrent,
             "library": library,
-            "library_dirs": library_dirs
-            if library_dirs is None or isinstance(library_dirs, (str, os.PathLike))
-            else tuple(library_dirs),
+            "library_dirs": library_dirs,
             "in_process": in_process,
             "server_output": server_output,
         }

@@ -55,3 +55,4 @@ class BridgeOptions:
                 f"library_dirs is a list of folders, not one folder: write "
                 f"library_dirs=[{os.fspath(self.library_dirs)!r}]"
             )
+        object.__setattr__(self, "library_dirs", tuple(self.library_dirs))  # a list given
