@@ -12,7 +12,7 @@ import functools
 import inspect
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -24,9 +24,12 @@ from bitbridge.options import BridgeOptions, PathLike
 from bitbridge.remote import RemoteSpec, remote_spec
 
 if TYPE_CHECKING:
+    from bitbridge.client.inprocess import InProcessSession
     from bitbridge.client.session import Session
 
 _SESSION = "_bitbridge_session"
+#: On a proxy: the method as written, which the server half (or an in-process bridge) runs.
+ORIGINAL = "_bitbridge_original"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[
     def proxy(self: Bridge, *args: Any, **kwargs: Any) -> Any:
         return _session(self).call(name, args, kwargs, spec)
 
+    setattr(proxy, ORIGINAL, method)
     return proxy
 
 
@@ -91,21 +95,28 @@ class BridgeMeta(type):
                 f"{cls.__module__}: code that starts a bridge must not run on import. Put "
                 'it under `if __name__ == "__main__":` (or in a function).'
             )
-        # The client's session, imported here: the server imports this module too.
-        from bitbridge.client.session import Session
-
         user_class: Any = cls
         inspect.signature(user_class.__init__).bind(None, *args, **kwargs)  # TypeError here
         instance = user_class.__new__(user_class)
-        session = Session(cls, user_class.bridge_options, args, kwargs)
+        options: BridgeOptions = user_class.bridge_options
+        # The client's sessions, imported here: the server imports this module too.
+        session: Session | InProcessSession
+        if options.in_process:
+            from bitbridge.client.inprocess import InProcessSession
+
+            session = InProcessSession(cls, options, args, kwargs)
+        else:
+            from bitbridge.client.session import Session
+
+            session = Session(cls, options, args, kwargs)
         instance.__dict__[_SESSION] = session
         weakref.finalize(instance, session.close)
         return instance
 
 
-def _session(bridge: Bridge) -> Session:
+def _session(bridge: Bridge) -> Session | InProcessSession:
     try:
-        session: Session = bridge.__dict__[_SESSION]
+        session: Session | InProcessSession = bridge.__dict__[_SESSION]
     except KeyError:
         raise TypeError("this method runs in the server; call it on a started bridge") from None
     return session
@@ -141,6 +152,10 @@ class Bridge(metaclass=BridgeMeta):
         start_timeout: float | None = None,
         timeout: float | None = None,
         concurrent: bool | None = None,
+        library: PathLike | None = None,
+        library_dirs: Sequence[PathLike] | None = None,
+        in_process: bool | None = None,
+        server_output: str | None = None,
     ) -> type[Self]:
         """Return this class with other bridge options, apart from constructor arguments.
 
@@ -154,6 +169,10 @@ class Bridge(metaclass=BridgeMeta):
             "start_timeout": start_timeout,
             "timeout": timeout,
             "concurrent": concurrent,
+            "library": library,
+            "library_dirs": library_dirs,
+            "in_process": in_process,
+            "server_output": server_output,
         }
         options = dataclasses.replace(
             cls.bridge_options,
@@ -212,5 +231,6 @@ class Bridge(metaclass=BridgeMeta):
 
 
 def server_info(bridge: Bridge) -> ServerInfo:
-    """Return facts about the server of ``bridge``: pid, pointer size, interpreter."""
+    """Return facts about the server of ``bridge``: pid, pointer size, interpreter (for an
+    in-process bridge: this process's, with the interpreter "in process")."""
     return _session(bridge).info

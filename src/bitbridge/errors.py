@@ -53,6 +53,16 @@ class CopyError(BridgeError, TypeError):
     """A result of a ``@remote32(copy=True)`` method could not be copied to the client."""
 
 
+def uncopyable(class_name: str, method: str, result: object, cause: Exception) -> str:
+    """The message of a [`CopyError`][bitbridge.CopyError]: what could not be copied, and
+    what to return instead."""
+    return (
+        f"the result of {class_name}.{method}() is a {type(result).__name__} that cannot be "
+        f"copied to the client ({cause}). Return plain data (numbers, strings, lists, dicts, "
+        "ctypes structures without pointers), or drop copy=True to get a reference instead."
+    )
+
+
 class NetError(Exception):
     """A .NET exception raised by a call (``libtype = "net"``): its type name and its
     ``ToString()`` text. Defined here, not with the .NET hosting, so that the client

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
+from pathlib import Path
 from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResultTimeout
@@ -11,6 +14,8 @@ from rpyc.core.async_ import AsyncResultTimeout
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
 from bitbridge.client.interpreter import Interpreter, find_interpreter
+from bitbridge.client.library_path import folders_of
+from bitbridge.client.logs import SESSION as log
 from bitbridge.client.process import ServerProcess
 from bitbridge.client.source import defining_module
 from bitbridge.options import BridgeOptions
@@ -47,9 +52,14 @@ class Session:
         self.class_name = cls.__qualname__
         module_file, module_source = defining_module(cls)
         interpreter = find_interpreter(options.python32, options.server32)
+        folders = folders_of(cls, options, Path(module_file).parent)
+        started = time.perf_counter()
         try:
-            self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
+            self.process = ServerProcess(
+                interpreter, [], options.concurrent, folders, options.server_output
+            )
         except OSError as exc:
+            log.warning("%s server did not start: %s", self.class_name, exc)
             raise errors.StartError(str(exc)) from None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
@@ -61,7 +71,13 @@ class Session:
             arguments, refs, transfer = payload.dumps_call(args, kwargs)
             try:
                 self.remote = host.create(
-                    module_file, cls.__module__, cls.__qualname__, arguments, refs, module_source
+                    module_file,
+                    cls.__module__,
+                    cls.__qualname__,
+                    arguments,
+                    refs,
+                    module_source,
+                    None if options.library is None else os.fspath(options.library),
                 )
             finally:
                 transfer.finish()
@@ -74,11 +90,21 @@ class Session:
         except BaseException as exc:
             self.closed = True
             self.process.kill()
-            raise self._start_error(exc, interpreter, options) from None
+            error = self._start_error(exc, interpreter, options)
+            log.warning("%s server did not start: %s", self.class_name, error)
+            raise error from None
         self.process.echo_stderr()
+        log.debug(
+            "%s server started: pid %d, %s, ready in %.1f ms",
+            self.class_name,
+            self.process.pid,
+            interpreter.describe(),
+            (time.perf_counter() - started) * 1000,
+        )
 
     def restarted(self) -> Session:
         """Return a new session with the same class, options and arguments."""
+        log.info("restarting the %s server (pid %d)", self.class_name, self.process.pid)
         return Session(self.cls, self.options, self.args, self.kwargs)
 
     def call(
@@ -146,6 +172,12 @@ class Session:
         if self._pool is not None:
             self._pool.close()
         shm.MAPPINGS.forget(self.process.pid)
+        log.debug(
+            "%s server closed: pid %d, %s",
+            self.class_name,
+            self.process.pid,
+            self.process.exit_status() or "still running",
+        )
 
     def _check_open(self) -> None:
         if self._failure is not None:
@@ -157,6 +189,7 @@ class Session:
 
     def _fail(self, failure: errors.BridgeError) -> errors.BridgeError:
         """Kill the server, remember why, and return the error to raise."""
+        log.warning("%s: %s", type(failure).__name__, failure)
         self._failure = failure
         self.process.kill()
         self.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bitbridge import _role
-from bitbridge.errors import CopyError, ServerImportError
+from bitbridge.errors import CopyError, ServerImportError, uncopyable
 from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload
@@ -28,11 +28,14 @@ CONCURRENT_THREADS = 16
 
 
 class _Serving:
-    """This server process's one connection and the blocks of its copied results."""
+    """This server process's one connection, the blocks of its copied results and where
+    its library's dependencies are looked for (as the client computed them)."""
 
-    def __init__(self, conn: BridgeConnection, concurrent: bool) -> None:
+    def __init__(self, conn: BridgeConnection, settings: dict[str, Any]) -> None:
         self.conn = conn
-        self.results = payload.ResultBlocks(in_order=not concurrent)
+        self.results = payload.ResultBlocks(in_order=not settings.get("concurrent"))
+        self.library_dirs: list[str] = settings.get("library_dirs", [])
+        self.library_path: list[str] = settings.get("library_path", [])
 
 
 _serving: _Serving | None = None
@@ -47,7 +50,7 @@ def serve(settings: dict[str, Any]) -> None:
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
-    _serving = _Serving(conn, concurrent)
+    _serving = _Serving(conn, settings)
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
@@ -75,18 +78,27 @@ def create(
     arguments: bytes,
     refs: tuple[Any, ...],
     source: str | None = None,
+    library: str | None = None,
 ) -> Any:
-    """Import the user's class, load its library and construct the server half, which
-    then serves the connection's remote method calls. With ``source`` (a class of a
-    ``__main__`` without a file, such as a notebook's) the module is built from that
-    source, compiled under the name ``module_file``, instead of imported from a file."""
+    """Import the user's class, load its library (``library``, the bridge's option, in
+    place of the class's own when given) and construct the server half, which then serves
+    the connection's remote method calls. With ``source`` (a class of a ``__main__``
+    without a file, such as a notebook's) the module is built from that source, compiled
+    under the name ``module_file``, instead of imported from a file."""
+    assert _serving is not None, "create() is called over the connection that serve() runs"
     cls = _import_class(module_file, module_name, qualname, source)
     instance = cls.__new__(cls)
-    instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
+    instance.lib = load_library(
+        library if library is not None else cls.library,
+        cls.libtype,
+        Path(module_file).parent,
+        _serving.library_dirs,
+        _serving.library_path,
+        cls.__qualname__,
+    )
     args, kwargs = payload.loads(arguments, refs)
     instance.__init__(*args, **kwargs)
     # One bridge instance per server process: its calls are served from now on.
-    assert _serving is not None, "create() is called over the connection that serve() runs"
     _serving.conn.invoker = functools.partial(invoke, instance, _serving.results)
     return instance
 
@@ -106,12 +118,7 @@ def _copied(
     try:
         return payload.dumps_result(result, results)
     except Exception as exc:
-        raise CopyError(
-            f"the result of {type(instance).__name__}.{name}() is a {type(result).__name__} "
-            f"that cannot be copied to the client ({exc}). Return plain data (numbers, "
-            "strings, lists, dicts, ctypes structures without pointers), or drop copy=True "
-            "to get a reference instead."
-        ) from None
+        raise CopyError(uncopyable(type(instance).__name__, name, result, exc)) from None
 
 
 def _import_class(module_file: str, module_name: str, qualname: str, source: str | None) -> Any:
