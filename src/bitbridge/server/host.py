@@ -5,7 +5,6 @@ Imported only in the server process, by :mod:`bitbridge.server.bootstrap`.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import signal
@@ -21,21 +20,28 @@ from bitbridge.errors import CopyError, ServerImportError, uncopyable
 from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload
-from bitbridge.wire.transport import BridgeConnection, connect
+from bitbridge.wire.transport import connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
 
 
 class _Serving:
-    """This server process's one connection, the blocks of its copied results and where
-    its library's dependencies are looked for (as the client computed them)."""
+    """What this server process serves: its one bridge instance (once ``create`` has
+    built it), the blocks of its copied results, and where its library's dependencies are
+    looked for (as the client computed them)."""
 
-    def __init__(self, conn: BridgeConnection, settings: dict[str, Any]) -> None:
-        self.conn = conn
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.instance: Any = None
         self.results = payload.ResultBlocks(in_order=not settings.get("concurrent"))
         self.library_dirs: list[str] = settings.get("library_dirs", [])
         self.library_path: list[str] = settings.get("library_path", [])
+
+    def invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+        """Serve one remote method call of the connection."""
+        if self.instance is None:
+            raise RuntimeError("no bridge instance has been created in this server yet")
+        return invoke(self.instance, self.results, arguments, refs)
 
 
 _serving: _Serving | None = None
@@ -49,8 +55,8 @@ def serve(settings: dict[str, Any]) -> None:
     global _serving
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
-    conn = connect(_inherited_socket(settings), bind_threads=concurrent)
-    _serving = _Serving(conn, settings)
+    _serving = _Serving(settings)
+    conn = connect(_inherited_socket(settings), bind_threads=concurrent, invoker=_serving.invoke)
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
@@ -99,7 +105,7 @@ def create(
     args, kwargs = payload.loads(arguments, refs)
     instance.__init__(*args, **kwargs)
     # One bridge instance per server process: its calls are served from now on.
-    _serving.conn.invoker = functools.partial(invoke, instance, _serving.results)
+    _serving.instance = instance
     return instance
 
 

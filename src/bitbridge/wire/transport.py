@@ -28,10 +28,8 @@ Invoker = Callable[[bytes, tuple[Any, ...]], Any]
 
 
 class BridgeConnection(Connection):  # type: ignore[misc]
-    """rpyc's connection, plus the :data:`HANDLE_INVOKE` request served by ``invoker``
-    (set on the server's connection once the bridge instance has been created)."""
-
-    invoker: Invoker | None = None  # on the instance, by the server's host
+    """rpyc's connection, plus the :data:`HANDLE_INVOKE` request, served by the
+    ``invoker`` given to :func:`connect` (the server's host)."""
 
     @classmethod
     def _request_handlers(cls) -> dict[int, Callable[..., Any]]:
@@ -40,9 +38,16 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         return handlers
 
     def _handle_invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        if self.invoker is None:
-            raise RuntimeError("no bridge instance has been created in this server yet")
-        return self.invoker(arguments, refs)
+        invoker: Invoker | None = self._config.get(INVOKER)
+        if invoker is None:
+            raise RuntimeError("this side of the bridge serves no remote method calls")
+        return invoker(arguments, refs)
+
+
+# In the connection's configuration: rpyc serves requests while the handshake runs (the
+# classic service fetches the other side's root), so what serves them must be there from
+# the start, not set on the connection afterwards.
+INVOKER = "bitbridge_invoker"
 
 
 #: How long a side waiting for the other spins before it blocks, in seconds.
@@ -108,18 +113,21 @@ CONFIG: dict[str, Any] = {
 
 
 def connect(
-    sock: socket.socket, timeout: float | None = None, bind_threads: bool = False
+    sock: socket.socket,
+    timeout: float | None = None,
+    bind_threads: bool = False,
+    invoker: Invoker | None = None,
 ) -> BridgeConnection:
     """Run the classic service over ``sock``; ``timeout`` bounds the handshake only.
 
     ``bind_threads`` routes each reply to the thread that waits for it, which several
-    server threads serving one connection need (rpyc's thread binding).
+    server threads serving one connection need (rpyc's thread binding). ``invoker``
+    serves the :data:`HANDLE_INVOKE` requests (the server's).
     """
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     channel = Channel(BufferedSocketStream(sock), compress=False)
-    conn: BridgeConnection = BridgeService._connect(
-        channel, {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
-    )
+    config = {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
+    conn: BridgeConnection = BridgeService._connect(channel, {**config, INVOKER: invoker})
     conn._config["sync_request_timeout"] = None
     return conn
