@@ -17,6 +17,15 @@ from bitbridge.client.interpreter import Interpreter
 
 STDERR_TAIL_BYTES = 64 * 1024
 
+#: Every server process this client started and has not stopped yet (the pytest plugin
+#: checks it for servers a test left behind).
+STARTED: set[ServerProcess] = set()
+
+
+def running_servers() -> list[ServerProcess]:
+    """Return the server processes this client started that still run."""
+    return [server for server in list(STARTED) if server.popen.poll() is None]
+
 
 class ServerProcess:
     """A running server process, the client's end of its socket and its stderr tail."""
@@ -46,6 +55,7 @@ class ServerProcess:
             raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
         finally:
             server_end.close()
+        STARTED.add(self)
         self._tail: collections.deque[bytes] = collections.deque()
         self._tail_size = 0
         self._echo = False
@@ -117,6 +127,8 @@ class ServerProcess:
             self._stderr_reader.join(1.0)
             if self.popen.stderr is not None:
                 self.popen.stderr.close()
+            if self.popen.returncode is not None:  # reaped (not when the wait was cut short)
+                STARTED.discard(self)
 
     def kill(self) -> None:
         """Kill the server at once and reap it."""
