@@ -63,6 +63,7 @@ CLIENT_ONLY = (
     "bitbridge.cli",
     "bitbridge.console",
     "bitbridge.__main__",
+    "bitbridge.pytest_plugin",
 )
 
 

@@ -177,6 +177,9 @@ def test_ctrl_c_during_python32_install_exits_130_with_one_line(tmp_path):
         text=True,
         env=env,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # Python turns SIGINT into KeyboardInterrupt only if it was not ignored at its
+        # start, as it is under a background job of a shell without job control.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     deadline = time.monotonic() + 30

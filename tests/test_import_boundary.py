@@ -20,6 +20,7 @@ CLIENT_ONLY = (
     "bitbridge.cli",
     "bitbridge.console",
     "bitbridge.__main__",
+    "bitbridge.pytest_plugin",
 )
 SERVER_ONLY = ("bitbridge.server",)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 from typing import IO, Any
 
@@ -31,13 +33,19 @@ class ServerProcess:
     """A running server process, the client's end of its socket and its stderr tail."""
 
     def __init__(
-        self, interpreter: Interpreter, sys_path: list[str], concurrent: bool = False
+        self,
+        interpreter: Interpreter,
+        sys_path: list[str],
+        concurrent: bool = False,
+        owner: str = "a bridge",
     ) -> None:
         self.interpreter = interpreter
+        self.owner = owner  # the bridge class it serves, for messages
         self.socket, server_end = socket.socketpair()
         settings: dict[str, Any] = {
             "packages": {} if interpreter.frozen else paths.package_locations(),
             "sys_path": sys_path,
+            "client_path": client_folders(),
             "concurrent": concurrent,
         }
         command = list(interpreter.command)
@@ -93,6 +101,8 @@ class ServerProcess:
 
     def stderr_tail(self) -> str:
         """Return the last bytes the server wrote on stderr, decoded."""
+        if self.popen.poll() is not None:
+            self._stderr_reader.join(1.0)  # an exited server: read its stderr to the end
         return b"".join(self._tail).decode(errors="replace")
 
     def exit_status(self, wait: float = 0.0) -> str | None:
@@ -135,6 +145,27 @@ class ServerProcess:
         if self.popen.poll() is None:
             self.popen.kill()
         self.stop(grace=5.0)
+
+
+def client_folders() -> list[str]:
+    """Return the folders of this process's ``sys.path`` that are not its standard library:
+    where the server looks, last, for pure-Python modules it lacks
+    (``server/client_packages.py``)."""
+    stdlib = {
+        os.path.normcase(os.path.realpath(sysconfig.get_path(name)))
+        for name in ("stdlib", "platstdlib")
+    }
+    folders: list[str] = []
+    for entry in sys.path:
+        folder = os.path.realpath(entry or os.curdir)
+        key = os.path.normcase(folder)
+        in_stdlib = key in stdlib or (
+            os.path.dirname(key) in stdlib  # lib-dynload, not site-packages
+            and os.path.basename(key) not in ("site-packages", "dist-packages")
+        )
+        if os.path.isdir(folder) and not in_stdlib and folder not in folders:
+            folders.append(folder)
+    return folders
 
 
 def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:

@@ -49,7 +49,9 @@ class Session:
         module_file = _defining_file(cls)
         interpreter = find_interpreter(options.python32, options.server32)
         try:
-            self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
+            self.process = ServerProcess(
+                interpreter, sys_path=[], concurrent=options.concurrent, owner=self.class_name
+            )
         except OSError as exc:
             raise errors.StartError(str(exc)) from None
         try:

@@ -19,6 +19,7 @@ from typing import Any
 from bitbridge import _role
 from bitbridge.errors import CopyError, ServerImportError
 from bitbridge.modules import load_from_file
+from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload
 from bitbridge.wire.transport import BridgeConnection, connect
@@ -45,6 +46,7 @@ def serve(settings: dict[str, Any]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _serving
     sys.path[:0] = settings.get("sys_path", [])
+    client_packages.install(settings.get("client_path", []))
     concurrent = bool(settings.get("concurrent"))
     conn = connect(_inherited_socket(settings), bind_threads=concurrent)
     _serving = _Serving(conn, concurrent)
