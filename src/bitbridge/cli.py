@@ -22,15 +22,12 @@ from bitbridge.client.interpreter import (
     installed_server,
     py_launcher_32bit,
 )
+from bitbridge.console import ServeError, serve
 from bitbridge.errors import BridgeError, InterpreterNotFound
-from bitbridge.provision import ProvisionError, python32
+from bitbridge.provision import ProvisionError, mono32, python32
 
 #: The exit code of a command interrupted by Ctrl-C (128 + SIGINT), as a shell gives.
 INTERRUPTED = 130
-
-
-class CommandError(Exception):
-    """A command cannot go on; the message says why and what to do."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         report_error("interrupted")
         return INTERRUPTED
-    except (BridgeError, ProvisionError, CommandError, OSError) as exc:
+    except (BridgeError, ProvisionError, ServeError, OSError) as exc:
         report_error(str(exc))
         return 1
 
@@ -84,15 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
         lambda args: doctor(),
     )
 
-    python32_parser = command(
-        commands,
+    def group(name: str, help: str, description: str) -> Any:
+        sub = command(commands, name, help, description, None)
+        return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    actions = group(
         "python32",
         "manage the provisioned 32-bit Python",
         "Manage the private 32-bit CPython that hosts the servers, unpacked from "
         f"Debian/Ubuntu's i386 packages into {paths.python32_folder()}.",
-        None,
     )
-    actions = python32_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     install = command(
         actions,
         "install",
@@ -105,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument(
         "--version",
         dest="python_version",
-        help="Python version, e.g. 3.11 (default: the "
-        "client's own, when the distribution has it for i386)",
+        help="Python version, e.g. 3.11 (default: the client's own, when the distribution "
+        "has it for i386)",
     )
     install.add_argument("--force", action="store_true", help="provision again even if present")
     command(
@@ -125,15 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         lambda args: _removed(python32.remove),
     )
 
-    mono32_parser = command(
-        commands,
+    mono_actions = group(
         "mono32",
         "manage the 32-bit Mono for libtype 'net'",
         "Manage the private 32-bit Mono that hosts .NET assemblies (libtype 'net'), in "
         f"{paths.mono_root()}.",
-        None,
     )
-    mono_actions = mono32_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     mono_install = command(
         mono_actions,
         "install",
@@ -157,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "remove the provisioned Mono",
         f"Delete the provisioned Mono's folder, {paths.mono_root()}; libtype 'net' then "
         "needs `bitbridge mono32 install` again.",
-        lambda args: _removed(_mono32().remove),
+        lambda args: _removed(mono32.remove),
     )
 
     serve = command(
@@ -216,13 +211,7 @@ def keyword_argument(text: str) -> tuple[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bitbridge.console import ServeError, serve
-
-    kwargs = dict(args.kwargs)
-    try:
-        return serve(args.module_file, args.class_name, args.python32, args.args, kwargs)
-    except ServeError as exc:
-        raise CommandError(str(exc)) from None
+    return serve(args.module_file, args.class_name, args.python32, args.args, dict(args.kwargs))
 
 
 def _install_python32(version: str | None, force: bool) -> int:
@@ -230,14 +219,8 @@ def _install_python32(version: str | None, force: bool) -> int:
     return 0
 
 
-def _mono32() -> Any:
-    from bitbridge.provision import mono32
-
-    return mono32
-
-
 def _install_mono32(force: bool) -> int:
-    _mono32().install(force=force)
+    mono32.install(force=force)
     return 0
 
 

@@ -60,7 +60,11 @@ def repair_exception(exc: BaseException) -> None:
     (``add_note``, a user's own) as their repr strings onto the instance, and sets an
     OSError's unset fields to None, so that it prints as ``[Errno None] None: None``."""
     for name, value in list(vars(exc).items()):
-        if isinstance(value, str) and callable(getattr(type(exc), name, None)):
+        if (
+            isinstance(value, str)
+            and value.startswith(("<bound method ", "<built-in method "))
+            and callable(getattr(type(exc), name, None))
+        ):
             del exc.__dict__[name]
     if isinstance(exc, OSError):
         for field in _OSERROR_FIELDS:
