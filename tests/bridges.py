@@ -59,6 +59,10 @@ class Recorder(Bridge):
     def _level_two(self, message: str) -> None:
         raise ValueError(message)
 
+    @remote32
+    def raise_oserror(self, *args: Any) -> None:
+        raise OSError(*args)
+
     @remote32(copy=True)
     def lock(self) -> Any:
         return threading.Lock()
@@ -191,3 +195,16 @@ class Vendor(Bridge):
     @remote32
     def environment(self, name: str) -> str | None:
         return os.environ.get(name)
+
+
+class FailsToStart(Bridge):
+    """Its ``__init__`` raises what it is told to, in the server."""
+
+    libtype = None
+
+    def __init__(self, kind: str) -> None:
+        if kind == "value":
+            raise ValueError("no device on port 'COM9'")
+        if kind == "file":
+            raise FileNotFoundError(2, "No such device", "/dev/ttyUSB9")
+        raise OSError("device busy")

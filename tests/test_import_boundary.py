@@ -14,7 +14,14 @@ from freezing import ROOT, one_folder
 
 from bitbridge import Bridge, remote32
 
-CLIENT_ONLY = ("bitbridge.client", "bitbridge.provision", "bitbridge.cli", "bitbridge.console")
+CLIENT_ONLY = (
+    "bitbridge.client",
+    "bitbridge.provision",
+    "bitbridge.cli",
+    "bitbridge.console",
+    "bitbridge.__main__",
+    "bitbridge.pytest_plugin",
+)
 SERVER_ONLY = ("bitbridge.server",)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 import sys
 import weakref
 from collections.abc import Callable, Sequence
@@ -30,6 +31,17 @@ if TYPE_CHECKING:
 _SESSION = "_bitbridge_session"
 #: On a proxy: the method as written, which the server half (or an in-process bridge) runs.
 ORIGINAL = "_bitbridge_original"
+
+#: Methods of ``Bridge`` (and the library attribute) that a bridge class must not define:
+#: what each does, and a name to use instead.
+RESERVED_METHODS = {
+    "close": ("Bridge.close() stops the server", "close_device"),
+    "configure": ("Bridge.configure() returns the class with other options", "configure_device"),
+    "restart": ("Bridge.restart() starts a new server", "restart_device"),
+    "lib": ("self.lib is the library bitbridge loaded in the server", "device_lib"),
+}
+#: The values ``libtype`` may take (besides None).
+LIBTYPES = ("cdll", "windll", "oledll", "net")
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class BridgeMeta(type):
         mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
     ) -> BridgeMeta:
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        if any(isinstance(base, BridgeMeta) for base in bases):
+            _check_reserved(cls)
         if _role.in_server():
             return cls
         for attr, value in namespace.items():
@@ -112,6 +126,47 @@ class BridgeMeta(type):
         instance.__dict__[_SESSION] = session
         weakref.finalize(instance, session.close)
         return instance
+
+
+def _check_reserved(cls: type) -> None:
+    """Refuse a bridge class (or a mixin before ``Bridge`` in its MRO) that redefines a
+    method of ``Bridge`` or gives ``library``, ``libtype`` or ``bridge_options`` a value
+    of the wrong kind: either would break the bridge in ways that show much later."""
+    for klass in cls.__mro__:
+        if klass is Bridge:
+            return
+        where = f"{cls.__qualname__}" if klass is cls else f"{klass.__qualname__} (a base)"
+        attributes = vars(klass)
+        for attr, (what, instead) in RESERVED_METHODS.items():
+            if attr in attributes:
+                raise TypeError(
+                    f"{where} defines {attr!r}, a name Bridge reserves: {what}, and yours "
+                    f"would replace it. Name yours otherwise, e.g. {instead!r}."
+                )
+        if "library" in attributes:
+            library = attributes["library"]
+            if library is not None and not isinstance(library, (str, os.PathLike)):
+                raise TypeError(
+                    f"{where}.library must be the library's file name or path (a str or "
+                    f"os.PathLike) or None, not {type(library).__name__}; 'library' is "
+                    "reserved for that value."
+                )
+        if "libtype" in attributes:
+            libtype = attributes["libtype"]
+            if libtype is not None and libtype not in LIBTYPES:
+                kind = ValueError if isinstance(libtype, str) else TypeError
+                raise kind(
+                    f"{where}.libtype must be one of {', '.join(map(repr, LIBTYPES))} or "
+                    f"None, not {libtype!r}; 'libtype' is reserved for that value."
+                )
+        if "bridge_options" in attributes:
+            options = attributes["bridge_options"]
+            if not isinstance(options, BridgeOptions):
+                raise TypeError(
+                    f"{where}.bridge_options must be a BridgeOptions, not "
+                    f"{type(options).__name__}; set options with "
+                    f"{cls.__qualname__}.configure(...) instead."
+                )
 
 
 def _session(bridge: Bridge) -> Session | InProcessSession:

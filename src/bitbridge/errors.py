@@ -13,7 +13,10 @@ class BridgeError(Exception):
 
 
 class StartError(BridgeError):
-    """The server could not be started; the message names the cause and the fix."""
+    """The server could not be started; the message names the cause and the fix.
+
+    An exception raised by the bridge's own ``__init__`` in the server is raised as it
+    is instead, with the remote traceback."""
 
 
 class InterpreterNotFound(StartError):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 from collections.abc import Sequence
 from typing import IO, Any
@@ -19,6 +21,15 @@ from bitbridge.client.interpreter import Interpreter
 from bitbridge.client.logs import LineLogger
 
 STDERR_TAIL_BYTES = 64 * 1024
+
+#: Every server process this client started and has not stopped yet (the pytest plugin
+#: checks it for servers a test left behind).
+STARTED: set[ServerProcess] = set()
+
+
+def running_servers() -> list[ServerProcess]:
+    """Return the server processes this client started that still run."""
+    return [server for server in list(STARTED) if server.popen.poll() is None]
 
 
 class ServerProcess:
@@ -37,8 +48,10 @@ class ServerProcess:
         concurrent: bool = False,
         library_dirs: Sequence[str] = (),
         output: str = "echo",
+        owner: str = "a bridge",
     ) -> None:
         self.interpreter = interpreter
+        self.owner = owner  # the bridge class it serves, for messages
         self.socket, server_end = socket.socketpair()
         command = list(interpreter.command)
         if not interpreter.frozen:
@@ -48,6 +61,7 @@ class ServerProcess:
         settings: dict[str, Any] = {
             "packages": {} if interpreter.frozen else paths.package_locations(),
             "sys_path": sys_path,
+            "client_path": client_folders(),
             "concurrent": concurrent,
             "library_dirs": list(library_dirs),
             "library_path": searched,
@@ -65,6 +79,7 @@ class ServerProcess:
             raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
         finally:
             server_end.close()
+        STARTED.add(self)
         self._tail: collections.deque[bytes] = collections.deque()
         self._tail_size = 0
         self._echo = False
@@ -116,6 +131,8 @@ class ServerProcess:
 
     def stderr_tail(self) -> str:
         """Return the last bytes the server wrote on stderr, decoded."""
+        if self.popen.poll() is not None:
+            self._stderr_reader.join(1.0)  # an exited server: read its stderr to the end
         return b"".join(self._tail).decode(errors="replace")
 
     def exit_status(self, wait: float = 0.0) -> str | None:
@@ -153,12 +170,35 @@ class ServerProcess:
             for stream in (self.popen.stderr, self.popen.stdout):
                 if stream is not None:
                     stream.close()
+            if self.popen.returncode is not None:  # reaped (not when the wait was cut short)
+                STARTED.discard(self)
 
     def kill(self) -> None:
         """Kill the server at once and reap it."""
         if self.popen.poll() is None:
             self.popen.kill()
         self.stop(grace=5.0)
+
+
+def client_folders() -> list[str]:
+    """Return the folders of this process's ``sys.path`` that are not its standard library:
+    where the server looks, last, for pure-Python modules it lacks
+    (``server/client_packages.py``)."""
+    stdlib = {
+        os.path.normcase(os.path.realpath(sysconfig.get_path(name)))
+        for name in ("stdlib", "platstdlib")
+    }
+    folders: list[str] = []
+    for entry in sys.path:
+        folder = os.path.realpath(entry or os.curdir)
+        key = os.path.normcase(folder)
+        in_stdlib = key in stdlib or (
+            os.path.dirname(key) in stdlib  # lib-dynload, not site-packages
+            and os.path.basename(key) not in ("site-packages", "dist-packages")
+        )
+        if os.path.isdir(folder) and not in_stdlib and folder not in folders:
+            folders.append(folder)
+    return folders
 
 
 def _log_lines(stream: IO[bytes], lines: LineLogger) -> None:

@@ -56,7 +56,12 @@ class Session:
         started = time.perf_counter()
         try:
             self.process = ServerProcess(
-                interpreter, [], options.concurrent, folders, options.server_output
+                interpreter,
+                [],
+                options.concurrent,
+                folders,
+                options.server_output,
+                owner=self.class_name,
             )
         except OSError as exc:
             log.warning("%s server did not start: %s", self.class_name, exc)
@@ -216,6 +221,16 @@ class Session:
             where += f"\nServer stderr:\n{stderr}"
         if isinstance(exc, errors.StartError):
             return _local_class(exc)(f"{exc.args[0] if exc.args else exc}{where}")
+        if hasattr(exc, "_remote_tb"):
+            # Raised in the server by the user's code (their __init__, or unpickling their
+            # arguments): bitbridge's own steps raise StartErrors. It keeps its type and
+            # the remote traceback, as an exception of a method call does.
+            if hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(
+                    f"(raised while starting the {self.class_name} server, pid "
+                    f"{self.process.pid}, which was stopped)"
+                )
+            return exc
         if isinstance(exc, AsyncResultTimeout):
             return errors.StartError(
                 f"the server did not become ready within {options.start_timeout} s and was "

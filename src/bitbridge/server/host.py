@@ -18,6 +18,7 @@ from typing import Any
 from bitbridge import _role
 from bitbridge.errors import CopyError, ServerImportError, uncopyable
 from bitbridge.modules import load_from_file, load_from_source
+from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload
 from bitbridge.wire.transport import connect
@@ -54,6 +55,7 @@ def serve(settings: dict[str, Any]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _serving
     sys.path[:0] = settings.get("sys_path", [])
+    client_packages.install(settings.get("client_path", []))
     concurrent = bool(settings.get("concurrent"))
     _serving = _Serving(settings)
     conn = connect(_inherited_socket(settings), bind_threads=concurrent, invoker=_serving.invoke)

@@ -26,6 +26,11 @@ HANDLE_INVOKE = 64
 
 Invoker = Callable[[bytes, tuple[Any, ...]], Any]
 
+# In the connection's configuration: rpyc serves requests while the handshake runs (the
+# classic service fetches the other side's root), so what serves them must be there from
+# the start, not set on the connection afterwards.
+INVOKER = "bitbridge_invoker"
+
 
 class BridgeConnection(Connection):  # type: ignore[misc]
     """rpyc's connection, plus the :data:`HANDLE_INVOKE` request, served by the
@@ -43,11 +48,32 @@ class BridgeConnection(Connection):  # type: ignore[misc]
             raise RuntimeError("this side of the bridge serves no remote method calls")
         return invoker(arguments, refs)
 
+    def _unbox_exc(self, raw: Any) -> Any:
+        exc = super()._unbox_exc(raw)
+        if isinstance(exc, BaseException):
+            repair_exception(exc)
+        return exc
 
-# In the connection's configuration: rpyc serves requests while the handshake runs (the
-# classic service fetches the other side's root), so what serves them must be there from
-# the start, not set on the connection afterwards.
-INVOKER = "bitbridge_invoker"
+
+#: OSError's fields that print when set: rpyc sets them to None where they were unset.
+_OSERROR_FIELDS = ("errno", "strerror", "filename", "filename2")
+
+
+def repair_exception(exc: BaseException) -> None:
+    """Undo what rpyc's rebuilding of a remote exception gets wrong: it copies methods
+    (``add_note``, a user's own) as their repr strings onto the instance, and sets an
+    OSError's unset fields to None, so that it prints as ``[Errno None] None: None``."""
+    for name, value in list(vars(exc).items()):
+        if (
+            isinstance(value, str)
+            and value.startswith(("<bound method ", "<built-in method "))
+            and callable(getattr(type(exc), name, None))
+        ):
+            del exc.__dict__[name]
+    if isinstance(exc, OSError):
+        for field in _OSERROR_FIELDS:
+            if getattr(exc, field) is None:
+                delattr(exc, field)  # back to unset, as in the exception that was raised
 
 
 #: How long a side waiting for the other spins before it blocks, in seconds.
