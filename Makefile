@@ -14,7 +14,8 @@ APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutil
 EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
 	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll
 
-.PHONY: demo test lint setup system-packages python32 example-libs examples clean bench fresh-check
+.PHONY: demo test lint setup system-packages python32 example-libs examples clean bench fresh-check \
+	test-matrix
 
 demo: setup
 	$(BIN)/python examples/cpp/cpp.py
@@ -29,8 +30,8 @@ docs: $(VENV)/.installed
 .PHONY: docs
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests examples freeze benchmarks
-	$(BIN)/ruff format --check src tests examples freeze benchmarks
+	$(BIN)/ruff check src tests examples freeze benchmarks noxfile.py
+	$(BIN)/ruff format --check src tests examples freeze benchmarks noxfile.py
 	$(BIN)/mypy
 
 setup: system-packages $(VENV)/.installed python32 mono32 example-libs
@@ -72,7 +73,7 @@ examples: setup
 examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
 	g++ -m32 -shared -fPIC -O2 -static-libstdc++ -static-libgcc -o $@ $<
 
-# A 64-bit build of the same library, for the wrong-architecture tests.
+# A 64-bit build of the same library: for the wrong-architecture tests and in_process=True.
 examples/cpp/cpp_lib64.so: examples/cpp/cpp_lib.cpp
 	g++ -shared -fPIC -O2 -o $@ $<
 
@@ -102,8 +103,15 @@ bench: setup
 		|| echo "==> could not install the bench extra: msl-loadlib will show as failed"
 	$(BIN)/python benchmarks/bench.py
 
+# test-matrix: the core tests with every client Python 3.10-3.13 found on this machine
+# (PATH, pyenv), each in a venv of its own, against the provisioned 32-bit server; not part
+# of `make test`. nox comes from the matrix extra; the venvs install from PyPI.
+test-matrix: setup
+	@$(BIN)/python -c "import nox" 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[matrix]'
+	$(BIN)/nox -f noxfile.py
+
 clean:
-	rm -rf $(VENV) $(EXAMPLE_LIBS) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(EXAMPLE_LIBS) build dist .nox .pytest_cache .mypy_cache .ruff_cache
 
 # freeze: a standalone 32-bit server, dist/server32/bitbridge-server32, frozen with
 # PyInstaller by the provisioned interpreter (docs/pages/frozen-server.md); quick when nothing

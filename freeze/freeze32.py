@@ -57,7 +57,14 @@ UNBUNDLED_LIBRARIES = ("libcrypt.so.1", "libnsl.so.2")
 # protocol imports modules by name at run time.
 SERVER_PACKAGES = ("bitbridge", "rpyc")
 # The parts of bitbridge that only a client or the command line runs: left out.
-CLIENT_ONLY = ("bitbridge.client", "bitbridge.provision", "bitbridge.cli", "bitbridge.console")
+CLIENT_ONLY = (
+    "bitbridge.client",
+    "bitbridge.provision",
+    "bitbridge.cli",
+    "bitbridge.console",
+    "bitbridge.__main__",
+    "bitbridge.pytest_plugin",
+)
 
 
 def server_side(module: str) -> bool:

@@ -38,6 +38,17 @@ class Recorder(Bridge):
         return struct.calcsize("P")
 
     @remote32
+    def pid_through_self(self) -> int:
+        """Calls another remote method of the server half: the method as written."""
+        return self.pid()  # type: ignore[no-any-return]
+
+    @remote32
+    def append_server(self, values: list[Any]) -> list[Any]:
+        """Changes its argument and returns it (not copied: by reference)."""
+        values.append("server")
+        return values
+
+    @remote32
     def fail_deeply(self, message: str) -> None:
         """Raise from two frames below the remote method."""
         self._level_one(message)
@@ -47,6 +58,10 @@ class Recorder(Bridge):
 
     def _level_two(self, message: str) -> None:
         raise ValueError(message)
+
+    @remote32
+    def raise_oserror(self, *args: Any) -> None:
+        raise OSError(*args)
 
     @remote32(copy=True)
     def lock(self) -> Any:
@@ -102,6 +117,16 @@ class Recorder(Bridge):
         with _ACTIVE_LOCK:
             self.active -= 1
         return self.most_active
+
+    @remote32
+    def write(self, out: str, err: str) -> None:
+        """Write ``out`` on the server's stdout and ``err`` on its stderr."""
+        import sys
+
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        sys.stderr.write(err)
+        sys.stderr.flush()
 
     @remote32
     def abort_after_writing(self, text: str) -> None:
@@ -167,3 +192,34 @@ class SystemLibc(Bridge):
     @remote32
     def abs(self, value: int) -> int:
         return self.lib.abs(value)  # type: ignore[no-any-return]
+
+
+class Vendor(Bridge):
+    """A vendor library that needs a helper library of its own; tests/test_dependencies.py
+    builds both and names the vendor library with ``configure(library=...)``."""
+
+    @remote32
+    def quadruple(self, value: int) -> int:
+        return self.lib.vendor_quadruple(value)  # type: ignore[no-any-return]
+
+    @remote32(copy=True)
+    def command_line(self) -> list[str]:
+        with open("/proc/self/cmdline", "rb") as cmdline:
+            return cmdline.read().decode().split("\0")[:-1]
+
+    @remote32
+    def environment(self, name: str) -> str | None:
+        return os.environ.get(name)
+
+
+class FailsToStart(Bridge):
+    """Its ``__init__`` raises what it is told to, in the server."""
+
+    libtype = None
+
+    def __init__(self, kind: str) -> None:
+        if kind == "value":
+            raise ValueError("no device on port 'COM9'")
+        if kind == "file":
+            raise FileNotFoundError(2, "No such device", "/dev/ttyUSB9")
+        raise OSError("device busy")

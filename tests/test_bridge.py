@@ -56,6 +56,16 @@ def test_remote_exception_keeps_type_and_every_frame(recorder):
     assert "raise ValueError(message)" in message
 
 
+def test_an_oserror_of_a_method_prints_as_it_was_raised(recorder):
+    with pytest.raises(OSError, match="device busy") as raised:
+        recorder.raise_oserror("device busy")
+    assert str(raised.value).startswith("device busy\n")
+    with pytest.raises(PermissionError) as raised:
+        recorder.raise_oserror(13, "Permission denied", "/dev/port")
+    assert str(raised.value).startswith("[Errno 13] Permission denied: '/dev/port'\n")
+    raised.value.add_note("a note")  # a method again, not the repr rpyc copied
+
+
 def test_uncopyable_result_gives_copy_error(recorder):
     with pytest.raises(CopyError, match=r"Recorder\.lock\(\) is a lock that cannot be copied"):
         recorder.lock()
@@ -132,7 +142,7 @@ def test_server_path_holds_no_client_site_packages(recorder):
     assert not client_site & set(server_path)
     assert recorder.can_import("rpyc")
     assert recorder.can_import("bridges")  # the defining module's folder
-    assert not recorder.can_import("pytest")  # installed for the client only
+    assert recorder.can_import("pytest")  # pure Python, found last (test_client_packages.py)
 
 
 def test_crash_in_the_server_raises_server_crashed_naming_the_signal():

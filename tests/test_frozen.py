@@ -134,7 +134,7 @@ def test_a_package_the_frozen_server_lacks_gets_the_refreeze_hint(named):
     with pytest.raises(ServerImportError) as raised:
         NeedsNumpy()
     message = str(raised.value)
-    assert "No module named 'numpy'" in message
+    assert "cannot import 'numpy' in the server" in message  # the client's is compiled
     assert "lacks the package 'numpy'" in message
     assert "make freeze FREEZE_IMPORTS=numpy" in message
     assert "--imports numpy" in message
@@ -151,9 +151,16 @@ def test_the_interpreter_hosted_server_gives_no_refreeze_hint(monkeypatch):
 
     monkeypatch.delenv("BITBRIDGE_SERVER32", raising=False)
 
-    with pytest.raises(ServerImportError, match="No module named 'numpy'") as raised:
+    with pytest.raises(ServerImportError, match="cannot import 'numpy' in the server") as raised:
         NeedsNumpy()
     assert "FREEZE_IMPORTS" not in str(raised.value)
+
+
+def test_pure_python_packages_of_the_client_import_there_too(named):
+    from uses_pytest import UsesPytest
+
+    with UsesPytest() as bridge:
+        assert bridge.pytest_file() == pytest.__file__
 
 
 def test_the_whole_standard_library_is_frozen_in(named, stdlib_names):
@@ -175,9 +182,11 @@ def test_the_whole_standard_library_is_frozen_in(named, stdlib_names):
 def test_doctor_reports_the_installed_frozen_server(installed, capsys):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert f"installed frozen server: {installed}" in out
-    assert f"server interpreter: frozen server {installed}" in out
-    assert out.rstrip().endswith("32-bit")
+    assert f"installed frozen server: in {installed.parent}\n" in out
+    (line,) = [line for line in out.splitlines() if line.startswith("server interpreter:")]
+    assert line.startswith(f"server interpreter: frozen server {installed}")
+    assert line.endswith("32-bit")
+    assert out.count(str(installed)) == 1  # the command, once
 
 
 def test_a_missing_frozen_server_says_how_to_build_one(no_python32, monkeypatch):

@@ -14,7 +14,14 @@ from freezing import ROOT, one_folder
 
 from bitbridge import Bridge, remote32
 
-CLIENT_ONLY = ("bitbridge.client", "bitbridge.provision", "bitbridge.cli", "bitbridge.console")
+CLIENT_ONLY = (
+    "bitbridge.client",
+    "bitbridge.provision",
+    "bitbridge.cli",
+    "bitbridge.console",
+    "bitbridge.__main__",
+    "bitbridge.pytest_plugin",
+)
 SERVER_ONLY = ("bitbridge.server",)
 
 
@@ -73,6 +80,8 @@ with Cpp() as cpp:
     cpp.add(1, 2)
     cpp.scalar_multiply(2.0, [1.0, 2.0])
     cpp.run_with_progress(2, lambda done, total: None)
+with Cpp.configure(in_process=True, library="cpp_lib64")() as cpp64:
+    cpp64.scalar_multiply(2.0, [1.0, 2.0])
 with DotNet() as net:
     try:
         net.reverse_string(None)
@@ -101,6 +110,7 @@ def test_the_client_imports_no_server_module():
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert below(seen["after_import"], CLIENT_ONLY + SERVER_ONLY) == []
     assert "bitbridge.client.session" in seen["during"]
+    assert "bitbridge.client.inprocess" in seen["during"]
     assert below(seen["during"], SERVER_ONLY) == []
 
 

@@ -128,3 +128,8 @@ def test_a_callback_may_call_the_bridge_while_later_batches_wait(cpp):
     )
     assert list(progress) == [2, 2, 2]
     assert totals == [11, 12] * 3
+
+
+def test_an_in_process_bridge_maps_too():
+    with Cpp.configure(in_process=True, library="cpp_lib64")() as cpp:
+        assert list(cpp.map(cpp.add, range(100), range(100))) == [2 * x for x in range(100)]

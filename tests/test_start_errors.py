@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from bridges import HERE, Missing, Recorder, Wrong64
+from bridges import HERE, FailsToStart, Missing, Recorder, Wrong64
 
 from bitbridge import (
     InterpreterNotFound,
@@ -111,3 +111,39 @@ def test_a_server_running_another_bitbridge_release_fails_with_the_fix(monkeypat
     message = str(raised.value)
     assert re.search(r"the server runs bitbridge 0\.0\.1, the client bitbridge \S+", message)
     assert "same release" in message
+
+
+def started_servers() -> set:
+    from bitbridge.client.process import running_servers
+
+    return set(running_servers())
+
+
+def test_an_exception_of_the_servers_init_keeps_its_type_and_traceback():
+    before = started_servers()
+    with pytest.raises(ValueError, match="no device on port 'COM9'") as raised:
+        FailsToStart("value")
+    assert not isinstance(raised.value, StartError)
+    message = str(raised.value)
+    assert "Remote Traceback" in message
+    assert "in __init__" in message
+    assert """raise ValueError("no device on port 'COM9'")""" in message
+    assert started_servers() == before  # its server was killed and reaped
+    if sys.version_info >= (3, 11):
+        (note,) = raised.value.__notes__
+        pid = int(re.search(r"pid (\d+), which was stopped", note).group(1))
+        from processes import process_gone
+
+        assert process_gone(pid)
+
+
+def test_an_oserror_of_the_servers_init_keeps_errno_strerror_and_filename():
+    with pytest.raises(FileNotFoundError) as raised:
+        FailsToStart("file")
+    error = raised.value
+    assert (error.errno, error.strerror, error.filename) == (2, "No such device", "/dev/ttyUSB9")
+    assert str(error).startswith("[Errno 2] No such device: '/dev/ttyUSB9'\n")
+    with pytest.raises(OSError, match="device busy") as raised:
+        FailsToStart("busy")
+    assert raised.value.errno is None
+    assert str(raised.value).startswith("device busy\n")  # not "[Errno None] None: None"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 import sys
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -24,10 +25,25 @@ from bitbridge.options import BridgeOptions, PathLike
 from bitbridge.remote import RemoteSpec, remote_spec
 
 if TYPE_CHECKING:
+    from bitbridge.client.inprocess import InProcessSession
     from bitbridge.client.session import Call, Session
 
 _SESSION = "_bitbridge_session"
+#: On a proxy: the method as written, which the server half (or an in-process bridge) runs.
+ORIGINAL = "_bitbridge_original"
 R = TypeVar("R")
+
+#: Methods of ``Bridge`` (and the library attribute) that a bridge class must not define:
+#: what each does, and a name to use instead.
+RESERVED_METHODS = {
+    "close": ("Bridge.close() stops the server", "close_device"),
+    "configure": ("Bridge.configure() returns the class with other options", "configure_device"),
+    "restart": ("Bridge.restart() starts a new server", "restart_device"),
+    "lib": ("self.lib is the library bitbridge loaded in the server", "device_lib"),
+    "map": ("Bridge.map() pipelines many calls of a remote method", "map_values"),
+}
+#: The values ``libtype`` may take (besides None).
+LIBTYPES = ("cdll", "windll", "oledll", "net")
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,7 @@ def _proxy(name: str, method: Callable[..., Any], spec: RemoteSpec) -> Callable[
         return _session(self).call(name, args, kwargs, spec)
 
     setattr(proxy, _REMOTE_NAME, name)
+    setattr(proxy, ORIGINAL, method)
     return proxy
 
 
@@ -91,6 +108,8 @@ class BridgeMeta(type):
         mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
     ) -> BridgeMeta:
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        if any(isinstance(base, BridgeMeta) for base in bases):
+            _check_reserved(cls)
         if _role.in_server():
             return cls
         for attr, value in namespace.items():
@@ -111,21 +130,69 @@ class BridgeMeta(type):
                 f"{cls.__module__}: code that starts a bridge must not run on import. Put "
                 'it under `if __name__ == "__main__":` (or in a function).'
             )
-        # The client's session, imported here: the server imports this module too.
-        from bitbridge.client.session import Session
-
         user_class: Any = cls
         inspect.signature(user_class.__init__).bind(None, *args, **kwargs)  # TypeError here
         instance = user_class.__new__(user_class)
-        session = Session(cls, user_class.bridge_options, args, kwargs)
+        options: BridgeOptions = user_class.bridge_options
+        # The client's sessions, imported here: the server imports this module too.
+        session: Session | InProcessSession
+        if options.in_process:
+            from bitbridge.client.inprocess import InProcessSession
+
+            session = InProcessSession(cls, options, args, kwargs)
+        else:
+            from bitbridge.client.session import Session
+
+            session = Session(cls, options, args, kwargs)
         instance.__dict__[_SESSION] = session
         weakref.finalize(instance, session.close)
         return instance
 
 
-def _session(bridge: Bridge) -> Session:
+def _check_reserved(cls: type) -> None:
+    """Refuse a bridge class (or a mixin before ``Bridge`` in its MRO) that redefines a
+    method of ``Bridge`` or gives ``library``, ``libtype`` or ``bridge_options`` a value
+    of the wrong kind: either would break the bridge in ways that show much later."""
+    for klass in cls.__mro__:
+        if klass is Bridge:
+            return
+        where = f"{cls.__qualname__}" if klass is cls else f"{klass.__qualname__} (a base)"
+        attributes = vars(klass)
+        for attr, (what, instead) in RESERVED_METHODS.items():
+            if attr in attributes:
+                raise TypeError(
+                    f"{where} defines {attr!r}, a name Bridge reserves: {what}, and yours "
+                    f"would replace it. Name yours otherwise, e.g. {instead!r}."
+                )
+        if "library" in attributes:
+            library = attributes["library"]
+            if library is not None and not isinstance(library, (str, os.PathLike)):
+                raise TypeError(
+                    f"{where}.library must be the library's file name or path (a str or "
+                    f"os.PathLike) or None, not {type(library).__name__}; 'library' is "
+                    "reserved for that value."
+                )
+        if "libtype" in attributes:
+            libtype = attributes["libtype"]
+            if libtype is not None and libtype not in LIBTYPES:
+                kind = ValueError if isinstance(libtype, str) else TypeError
+                raise kind(
+                    f"{where}.libtype must be one of {', '.join(map(repr, LIBTYPES))} or "
+                    f"None, not {libtype!r}; 'libtype' is reserved for that value."
+                )
+        if "bridge_options" in attributes:
+            options = attributes["bridge_options"]
+            if not isinstance(options, BridgeOptions):
+                raise TypeError(
+                    f"{where}.bridge_options must be a BridgeOptions, not "
+                    f"{type(options).__name__}; set options with "
+                    f"{cls.__qualname__}.configure(...) instead."
+                )
+
+
+def _session(bridge: Bridge) -> Session | InProcessSession:
     try:
-        session: Session = bridge.__dict__[_SESSION]
+        session: Session | InProcessSession = bridge.__dict__[_SESSION]
     except KeyError:
         raise TypeError("this method runs in the server; call it on a started bridge") from None
     return session
@@ -161,6 +228,10 @@ class Bridge(metaclass=BridgeMeta):
         start_timeout: float | None = None,
         timeout: float | None = None,
         concurrent: bool | None = None,
+        library: PathLike | None = None,
+        library_dirs: Sequence[PathLike] | None = None,
+        in_process: bool | None = None,
+        server_output: str | None = None,
     ) -> type[Self]:
         """Return this class with other bridge options, apart from constructor arguments.
 
@@ -174,6 +245,10 @@ class Bridge(metaclass=BridgeMeta):
             "start_timeout": start_timeout,
             "timeout": timeout,
             "concurrent": concurrent,
+            "library": library,
+            "library_dirs": library_dirs,
+            "in_process": in_process,
+            "server_output": server_output,
         }
         options = dataclasses.replace(
             cls.bridge_options,
@@ -254,5 +329,6 @@ class Bridge(metaclass=BridgeMeta):
 
 
 def server_info(bridge: Bridge) -> ServerInfo:
-    """Return facts about the server of ``bridge``: pid, pointer size, interpreter."""
+    """Return facts about the server of ``bridge``: pid, pointer size, interpreter (for an
+    in-process bridge: this process's, with the interpreter "in process")."""
     return _session(bridge).info

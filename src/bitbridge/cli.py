@@ -1,14 +1,17 @@
-"""The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove
-and serve. Runs in the client's environment, from the command line."""
+"""The bitbridge command: doctor, python32 and mono32 install|list|remove, and serve.
+Runs in the client's environment, from the command line (``bitbridge`` or
+``python -m bitbridge``)."""
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import platform
 import struct
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bitbridge import __version__, paths
 from bitbridge.client.interpreter import (
@@ -17,72 +20,217 @@ from bitbridge.client.interpreter import (
     find_interpreter,
     frozen_server_info,
     installed_server,
-    provisioned_interpreter,
+    py_launcher_32bit,
 )
-from bitbridge.errors import InterpreterNotFound
-from bitbridge.provision import ProvisionError, python32
+from bitbridge.console import ServeError, serve
+from bitbridge.errors import BridgeError, InterpreterNotFound
+from bitbridge.provision import ProvisionError, mono32, python32
+
+#: The exit code of a command interrupted by Ctrl-C (128 + SIGINT), as a shell gives.
+INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = argparse.ArgumentParser(prog="bitbridge", description=__doc__)
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        report_error("interrupted")
+        return INTERRUPTED
+    except (BridgeError, ProvisionError, ServeError, OSError) as exc:
+        report_error(str(exc))
+        return 1
+
+
+def report_error(message: str) -> None:
+    """Print an error on stderr: one line ``bitbridge: ...``, then its details (where it
+    looked, the server's traceback), if any, indented below it."""
+    first, *details = message.strip().splitlines() or ["failed"]
+    lines = [f"bitbridge: {first}", *(f"  {line}" if line else "" for line in details)]
+    print("\n".join(lines), file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the bitbridge command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="bitbridge",
+        description="Call a 32-bit shared library from 64-bit Python: check the set-up, "
+        "provision a 32-bit Python and Mono, explore a bridge in a console.",
+    )
     parser.add_argument("--version", action="version", version=f"bitbridge {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "doctor", help="show which interpreter a bridge would use, and what is missing"
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        parent: Any, name: str, help: str, description: str, run: Callable[..., int] | None
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help, description=description)
+        if run is not None:
+            sub.set_defaults(run=run)
+        return sub
+
+    command(
+        commands,
+        "doctor",
+        "show what a bridge would use, and what is missing",
+        "Show the client's Python, where a bridge looks for its server interpreter and "
+        "what it finds there, the interpreter it would start (run once to tell its "
+        "bitness), and the 32-bit Mono for libtype 'net'. Exits with 1 when no bridge "
+        "could start; a missing Mono is reported but only matters for .NET assemblies.",
+        lambda args: doctor(),
     )
-    python32_parser = commands.add_parser("python32", help="manage the provisioned 32-bit Python")
-    actions = python32_parser.add_subparsers(dest="action", required=True)
-    install = actions.add_parser(
-        "install", help="provision CPython for i386 from Debian/Ubuntu packages"
+
+    def group(name: str, help: str, description: str) -> Any:
+        sub = command(commands, name, help, description, None)
+        return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    actions = group(
+        "python32",
+        "manage the provisioned 32-bit Python",
+        "Manage the private 32-bit CPython that hosts the servers, unpacked from "
+        f"Debian/Ubuntu's i386 packages into {paths.python32_folder()}.",
     )
-    install.add_argument("--version", dest="python_version", help="Python version, e.g. 3.11")
+    install = command(
+        actions,
+        "install",
+        "provision CPython for i386 from Debian/Ubuntu packages",
+        "Download the i386 packages of the distribution's Python with apt-get download and "
+        "unpack them with dpkg-deb -x; nothing is installed into the system. As root it "
+        "enables apt's i386 architecture first; otherwise it says how.",
+        lambda args: _install_python32(args.python_version, args.force),
+    )
+    install.add_argument(
+        "--version",
+        dest="python_version",
+        help="Python version, e.g. 3.11 (default: the client's own, when the distribution "
+        "has it for i386)",
+    )
     install.add_argument("--force", action="store_true", help="provision again even if present")
-    actions.add_parser("list", help="show the provisioned interpreter")
-    actions.add_parser("remove", help="remove the provisioned interpreter")
-    mono32_parser = commands.add_parser("mono32", help="manage the 32-bit Mono for libtype 'net'")
-    mono_actions = mono32_parser.add_subparsers(dest="action", required=True)
-    mono_install = mono_actions.add_parser(
-        "install", help="provision Mono for i386 from Debian/Ubuntu packages (needs mono-mcs)"
+    command(
+        actions,
+        "list",
+        "show the provisioned interpreter",
+        "Show the provisioned interpreter and its version; exit with 1 if there is none.",
+        lambda args: list_python32(),
+    )
+    command(
+        actions,
+        "remove",
+        "remove the provisioned interpreter",
+        f"Delete the provisioned interpreter's folder, {paths.python32_folder()}; bridges "
+        "then look for an interpreter elsewhere.",
+        lambda args: _removed(python32.remove),
+    )
+
+    mono_actions = group(
+        "mono32",
+        "manage the 32-bit Mono for libtype 'net'",
+        "Manage the private 32-bit Mono that hosts .NET assemblies (libtype 'net'), in "
+        f"{paths.mono_root()}.",
+    )
+    mono_install = command(
+        mono_actions,
+        "install",
+        "provision Mono for i386 from Debian/Ubuntu packages (needs mono-mcs)",
+        "Unpack Debian's i386 Mono runtime, pinned to the version of the class libraries "
+        "that apt's mono-mcs installed, and compile bitbridge's helper with gcc -m32.",
+        lambda args: _install_mono32(args.force),
     )
     mono_install.add_argument("--force", action="store_true", help="provision again")
-    mono_actions.add_parser("remove", help="remove the provisioned Mono")
-    serve = commands.add_parser(
-        "serve", help="start a bridge by hand and explore it in an interactive console"
+    command(
+        mono_actions,
+        "list",
+        "show the provisioned Mono",
+        "Show the provisioned Mono, its version and whether any of its parts is missing; "
+        "exit with 1 if there is none or it is incomplete.",
+        lambda args: list_mono32(),
     )
-    serve.add_argument("module_file", help="the .py file that defines the bridge class")
-    serve.add_argument("class_name", help="the bridge class to start")
+    command(
+        mono_actions,
+        "remove",
+        "remove the provisioned Mono",
+        f"Delete the provisioned Mono's folder, {paths.mono_root()}; libtype 'net' then "
+        "needs `bitbridge mono32 install` again.",
+        lambda args: _removed(mono32.remove),
+    )
+
+    serve = command(
+        commands,
+        "serve",
+        "start a bridge by hand and explore it in an interactive console",
+        "Import MODULE_FILE (its main block does not run), start its bridge class CLASS "
+        "with the constructor arguments given, and open a Python console with it bound to "
+        "`bridge` (Tab completes names). Ctrl-D closes the bridge and the console. Each "
+        "value is read as a Python literal (3, 1.5, 'text', [1, 2], None) and as a plain "
+        "string when it is not one: --kwarg port=COM3 passes 'COM3'.",
+        _serve,
+    )
+    serve.epilog = "example: bitbridge serve examples/cpp/cpp.py Cpp"
+    serve.add_argument(
+        "module_file", metavar="MODULE_FILE", help="the .py file that defines the bridge class"
+    )
+    serve.add_argument("class_name", metavar="CLASS", help="the bridge class to start")
+    serve.add_argument(
+        "--arg",
+        dest="args",
+        action="append",
+        default=[],
+        type=literal,
+        metavar="VALUE",
+        help="a positional constructor argument (repeat it for more; --arg=-x for a string "
+        "that starts with '-')",
+    )
+    serve.add_argument(
+        "--kwarg",
+        dest="kwargs",
+        action="append",
+        default=[],
+        type=keyword_argument,
+        metavar="NAME=VALUE",
+        help="a keyword constructor argument (repeat it for more)",
+    )
     serve.add_argument("--python32", help="the interpreter to host the server")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def literal(text: str) -> Any:
+    """A value of the command line: a Python literal, or else the text itself."""
     try:
-        if args.command == "doctor":
-            return doctor()
-        if args.command == "serve":
-            from bitbridge.console import serve as serve_bridge
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
 
-            return serve_bridge(args.module_file, args.class_name, args.python32)
-        if args.command == "mono32":
-            from bitbridge.provision import mono32
 
-            if args.action == "install":
-                mono32.install(force=args.force)
-            else:
-                mono32.remove()
-            return 0
-        if args.action == "install":
-            python32.install(args.python_version, force=args.force)
-        elif args.action == "list":
-            return list_provisioned()
-        else:
-            python32.remove()
-    except ProvisionError as exc:
-        print(f"bitbridge: {exc}", file=sys.stderr)
-        return 1
+def keyword_argument(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` as the pair (NAME, VALUE read by :func:`literal`)."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME a Python name: {text!r}")
+    return name, literal(value)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return serve(args.module_file, args.class_name, args.python32, args.args, dict(args.kwargs))
+
+
+def _install_python32(version: str | None, force: bool) -> int:
+    python32.install(version, force=force)
     return 0
 
 
-def list_provisioned() -> int:
-    """Print the provisioned interpreter, if any."""
+def _install_mono32(force: bool) -> int:
+    mono32.install(force=force)
+    return 0
+
+
+def _removed(remove: Callable[[], None]) -> int:
+    remove()
+    return 0
+
+
+def list_python32() -> int:
+    """Print the provisioned interpreter, if any; return 1 if there is none."""
     folder = paths.python32_folder()
     details = paths.read_manifest(folder)
     if not details:
@@ -94,24 +242,57 @@ def list_provisioned() -> int:
     return 0
 
 
+def mono_state() -> tuple[str, bool]:
+    """Describe the provisioned Mono root in one line; True when it is complete."""
+    root = paths.mono_root()
+    version = paths.read_manifest(root).get("version")
+    if not root.exists():
+        return f"MISSING: none in {root} (`bitbridge mono32 install` provisions it)", False
+    if missing := paths.missing_mono_parts(root):
+        return (
+            f"INCOMPLETE: {root} lacks {', '.join(missing)} (`bitbridge mono32 install "
+            "--force` provisions it again)",
+            False,
+        )
+    return f"Mono {version or '(version unknown)'} (i386) in {root}", True
+
+
+def list_mono32() -> int:
+    """Print the provisioned Mono, if any; return 1 if there is none or it is incomplete."""
+    state, complete = mono_state()
+    print(state)
+    return 0 if complete else 1
+
+
 def doctor() -> int:
     """Print what a bridge would use and what is missing; return 1 if it cannot start."""
     print(f"bitbridge {__version__}")
     bits = struct.calcsize("P") * 8
     print(f"client: Python {platform.python_version()}, {bits}-bit, {sys.executable}")
-    print(f"${ENV_VAR}: {os.environ.get(ENV_VAR) or '(not set)'}")
-    provisioned = provisioned_interpreter()
-    found = provisioned.describe() if provisioned else f"none in {paths.python32_folder()}"
-    print(f"provisioned: {found}")
-    print(f"${SERVER_ENV_VAR}: {os.environ.get(SERVER_ENV_VAR) or '(not set)'}")
-    installed = installed_server()
-    frozen = installed.command[0] if installed else f"none in {paths.server32_folder()}"
-    print(f"installed frozen server: {frozen}")
+    print("a bridge looks, in order, at:")
+    print(f"  ${SERVER_ENV_VAR}: {os.environ.get(SERVER_ENV_VAR) or '(not set)'}")
+    print(f"  ${ENV_VAR}: {os.environ.get(ENV_VAR) or '(not set)'}")
+    folder = paths.python32_folder()
+    version = paths.read_manifest(folder).get("version")
+    provisioned = f"Python {version} in {folder}" if version else f"none in {folder}"
+    print(f"  provisioned Python: {provisioned}")
+    if sys.platform == "win32":
+        launcher = py_launcher_32bit()
+        print(f"  the py launcher's 32-bit Pythons: {launcher.command[0] if launcher else 'none'}")
+    installed = "in" if installed_server() else "none in"
+    print(f"  installed frozen server: {installed} {paths.server32_folder()}")
+    usable = _report_server_interpreter()
+    mono, _ = mono_state()
+    print(f"Mono, for libtype 'net' only: {mono}")
+    return 0 if usable else 1
+
+
+def _report_server_interpreter() -> bool:
     try:
         interpreter = find_interpreter()
     except InterpreterNotFound as exc:
         print(f"server interpreter: MISSING\n{exc}")
-        return 1
+        return False
     try:
         if interpreter.frozen:
             server_bits = 8 * int(frozen_server_info(interpreter)["pointer_size"])
@@ -119,11 +300,11 @@ def doctor() -> int:
             server_bits = python32.check(list(interpreter.command))
     except (ProvisionError, OSError) as exc:
         print(f"server interpreter: {interpreter.describe()} does not run: {exc}")
-        return 1
+        return False
     print(f"server interpreter: {interpreter.describe()}, {server_bits}-bit")
     if server_bits != 32:
         print("  note: this is not a 32-bit interpreter; it can host 64-bit libraries only")
-    return 0
+    return True
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ class BridgeError(Exception):
 
 
 class StartError(BridgeError):
-    """The server could not be started; the message names the cause and the fix."""
+    """The server could not be started; the message names the cause and the fix.
+
+    An exception raised by the bridge's own ``__init__`` in the server is raised as it
+    is instead, with the remote traceback."""
 
 
 class InterpreterNotFound(StartError):
@@ -51,6 +54,16 @@ class CallTimeout(BridgeError, TimeoutError):
 
 class CopyError(BridgeError, TypeError):
     """A result of a ``@remote32(copy=True)`` method could not be copied to the client."""
+
+
+def uncopyable(class_name: str, method: str, result: object, cause: Exception) -> str:
+    """The message of a [`CopyError`][bitbridge.CopyError]: what could not be copied, and
+    what to return instead."""
+    return (
+        f"the result of {class_name}.{method}() is a {type(result).__name__} that cannot be "
+        f"copied to the client ({cause}). Return plain data (numbers, strings, lists, dicts, "
+        "ctypes structures without pointers), or drop copy=True to get a reference instead."
+    )
 
 
 class NetError(Exception):

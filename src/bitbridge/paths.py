@@ -63,6 +63,11 @@ def mono_root() -> Path:
     return home() / "mono32"
 
 
+def missing_mono_parts(root: Path) -> list[str]:
+    """Return the parts (MONO_PARTS) that the Mono root ``root`` lacks; [] when complete."""
+    return [part for part in MONO_PARTS if not (root / part).exists()]
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """Return what a provisioned folder's manifest says; {} when it has none."""
     try:

@@ -5,54 +5,98 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
+from collections.abc import Sequence
 from typing import IO, Any
 
 from bitbridge import paths
+from bitbridge.client import library_path
 from bitbridge.client.interpreter import Interpreter
+from bitbridge.client.logs import LineLogger
 
 STDERR_TAIL_BYTES = 64 * 1024
 
+#: Every server process this client started and has not stopped yet (the pytest plugin
+#: checks it for servers a test left behind).
+STARTED: set[ServerProcess] = set()
+
+
+def running_servers() -> list[ServerProcess]:
+    """Return the server processes this client started that still run."""
+    return [server for server in list(STARTED) if server.popen.poll() is None]
+
 
 class ServerProcess:
-    """A running server process, the client's end of its socket and its stderr tail."""
+    """A running server process, the client's end of its socket and its stderr tail.
+
+    ``library_dirs`` are the folders searched for the library's dependencies (see
+    :mod:`bitbridge.client.library_path`); ``output`` is the ``server_output`` option:
+    with "echo" the server's stdout is the client's and its stderr is copied to the
+    client's once the server is ready, with "log" both become log records.
+    """
 
     def __init__(
-        self, interpreter: Interpreter, sys_path: list[str], concurrent: bool = False
+        self,
+        interpreter: Interpreter,
+        sys_path: list[str],
+        concurrent: bool = False,
+        library_dirs: Sequence[str] = (),
+        output: str = "echo",
+        owner: str = "a bridge",
     ) -> None:
         self.interpreter = interpreter
+        self.owner = owner  # the bridge class it serves, for messages
         self.socket, server_end = socket.socketpair()
-        settings: dict[str, Any] = {
-            "packages": {} if interpreter.frozen else paths.package_locations(),
-            "sys_path": sys_path,
-            "concurrent": concurrent,
-        }
         command = list(interpreter.command)
         if not interpreter.frozen:
             command += ["-u", "-I", str(paths.BOOTSTRAP)]
+        environment = paths.server_environment()
+        command, searched = library_path.apply(command, environment, library_dirs)
+        settings: dict[str, Any] = {
+            "packages": {} if interpreter.frozen else paths.package_locations(),
+            "sys_path": sys_path,
+            "client_path": client_folders(),
+            "concurrent": concurrent,
+            "library_dirs": list(library_dirs),
+            "library_path": searched,
+        }
+        logged = output == "log"
         try:
             if sys.platform == "win32":
-                self.popen = _spawn(command)
+                self.popen = _spawn(command, environment, logged)
                 settings["socket_share"] = server_end.share(self.popen.pid).hex()  # type: ignore[attr-defined]
             else:
                 settings["fd"] = server_end.fileno()
-                self.popen = _spawn(command, pass_fds=(server_end.fileno(),))
+                self.popen = _spawn(command, environment, logged, pass_fds=(server_end.fileno(),))
         except OSError as exc:
             self.socket.close()
             raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
         finally:
             server_end.close()
+        STARTED.add(self)
         self._tail: collections.deque[bytes] = collections.deque()
         self._tail_size = 0
         self._echo = False
+        self._stderr_log = LineLogger("stderr", self.pid) if logged else None
         self._stderr_reader = threading.Thread(
             target=self._read_stderr, name=f"bitbridge-stderr-{self.pid}", daemon=True
         )
         self._stderr_reader.start()
+        self._stdout_reader: threading.Thread | None = None
+        if logged:
+            self._stdout_reader = threading.Thread(
+                target=_log_lines,
+                args=(self.popen.stdout, LineLogger("stdout", self.pid)),
+                name=f"bitbridge-stdout-{self.pid}",
+                daemon=True,
+            )
+            self._stdout_reader.start()
         assert self.popen.stdin is not None
         try:
             self.popen.stdin.write(json.dumps(settings).encode() + b"\n")
@@ -77,12 +121,18 @@ class ServerProcess:
             self._tail_size += len(chunk)
             while self._tail_size > STDERR_TAIL_BYTES and len(self._tail) > 1:
                 self._tail_size -= len(self._tail.popleft())
-            if self._echo:
+            if self._stderr_log is not None:
+                self._stderr_log.feed(chunk)
+            elif self._echo:
                 sys.stderr.write(chunk.decode(errors="replace"))
                 sys.stderr.flush()
+        if self._stderr_log is not None:
+            self._stderr_log.flush()
 
     def stderr_tail(self) -> str:
         """Return the last bytes the server wrote on stderr, decoded."""
+        if self.popen.poll() is not None:
+            self._stderr_reader.join(1.0)  # an exited server: read its stderr to the end
         return b"".join(self._tail).decode(errors="replace")
 
     def exit_status(self, wait: float = 0.0) -> str | None:
@@ -115,8 +165,13 @@ class ServerProcess:
                 with contextlib.suppress(OSError):
                     self.popen.stdin.close()
             self._stderr_reader.join(1.0)
-            if self.popen.stderr is not None:
-                self.popen.stderr.close()
+            if self._stdout_reader is not None:
+                self._stdout_reader.join(1.0)
+            for stream in (self.popen.stderr, self.popen.stdout):
+                if stream is not None:
+                    stream.close()
+            if self.popen.returncode is not None:  # reaped (not when the wait was cut short)
+                STARTED.discard(self)
 
     def kill(self) -> None:
         """Kill the server at once and reap it."""
@@ -125,7 +180,37 @@ class ServerProcess:
         self.stop(grace=5.0)
 
 
-def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+def client_folders() -> list[str]:
+    """Return the folders of this process's ``sys.path`` that are not its standard library:
+    where the server looks, last, for pure-Python modules it lacks
+    (``server/client_packages.py``)."""
+    stdlib = {
+        os.path.normcase(os.path.realpath(sysconfig.get_path(name)))
+        for name in ("stdlib", "platstdlib")
+    }
+    folders: list[str] = []
+    for entry in sys.path:
+        folder = os.path.realpath(entry or os.curdir)
+        key = os.path.normcase(folder)
+        in_stdlib = key in stdlib or (
+            os.path.dirname(key) in stdlib  # lib-dynload, not site-packages
+            and os.path.basename(key) not in ("site-packages", "dist-packages")
+        )
+        if os.path.isdir(folder) and not in_stdlib and folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def _log_lines(stream: IO[bytes], lines: LineLogger) -> None:
+    """Log each line of ``stream`` until it ends (the server's stdout, in log mode)."""
+    for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
+        lines.feed(chunk)
+    lines.flush()
+
+
+def _spawn(
+    command: list[str], environment: dict[str, str], logged: bool, **kwargs: Any
+) -> subprocess.Popen[bytes]:
     extra: dict[str, Any] = {}
     if sys.platform == "win32":
         extra["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -134,8 +219,9 @@ def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE if logged else None,  # else the client's own stdout
         stderr=subprocess.PIPE,
-        env=paths.server_environment(),
+        env=environment,
         **extra,
         **kwargs,
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
@@ -13,6 +16,8 @@ from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
 from bitbridge.client.interpreter import Interpreter, find_interpreter
+from bitbridge.client.library_path import folders_of
+from bitbridge.client.logs import SESSION as log
 from bitbridge.client.pipeline import Pipeline
 from bitbridge.client.process import ServerProcess
 from bitbridge.client.source import defining_module
@@ -63,9 +68,19 @@ class Session:
         self.class_name = cls.__qualname__
         module_file, module_source = defining_module(cls)
         interpreter = find_interpreter(options.python32, options.server32)
+        folders = folders_of(cls, options, Path(module_file).parent)
+        started = time.perf_counter()
         try:
-            self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
+            self.process = ServerProcess(
+                interpreter,
+                [],
+                options.concurrent,
+                folders,
+                options.server_output,
+                owner=self.class_name,
+            )
         except OSError as exc:
+            log.warning("%s server did not start: %s", self.class_name, exc)
             raise errors.StartError(str(exc)) from None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
@@ -77,7 +92,13 @@ class Session:
             arguments, refs, transfer = payload.dumps_call(args, kwargs)
             try:
                 self.remote = host.create(
-                    module_file, cls.__module__, cls.__qualname__, arguments, refs, module_source
+                    module_file,
+                    cls.__module__,
+                    cls.__qualname__,
+                    arguments,
+                    refs,
+                    module_source,
+                    None if options.library is None else os.fspath(options.library),
                 )
             finally:
                 transfer.finish()
@@ -90,11 +111,21 @@ class Session:
         except BaseException as exc:
             self.closed = True
             self.process.kill()
-            raise self._start_error(exc, interpreter, options) from None
+            error = self._start_error(exc, interpreter, options)
+            log.warning("%s server did not start: %s", self.class_name, error)
+            raise error from None
         self.process.echo_stderr()
+        log.debug(
+            "%s server started: pid %d, %s, ready in %.1f ms",
+            self.class_name,
+            self.process.pid,
+            interpreter.describe(),
+            (time.perf_counter() - started) * 1000,
+        )
 
     def restarted(self) -> Session:
         """Return a new session with the same class, options and arguments."""
+        log.info("restarting the %s server (pid %d)", self.class_name, self.process.pid)
         return Session(self.cls, self.options, self.args, self.kwargs)
 
     def call(
@@ -210,6 +241,12 @@ class Session:
         if self._pool is not None:
             self._pool.close()
         shm.MAPPINGS.forget(self.process.pid)
+        log.debug(
+            "%s server closed: pid %d, %s",
+            self.class_name,
+            self.process.pid,
+            self.process.exit_status() or "still running",
+        )
 
     def _check_open(self) -> None:
         if self._failure is not None:
@@ -221,6 +258,7 @@ class Session:
 
     def _fail(self, failure: errors.BridgeError) -> errors.BridgeError:
         """Kill the server, remember why, and return the error to raise."""
+        log.warning("%s: %s", type(failure).__name__, failure)
         self._failure = failure
         self.process.kill()
         self.close()
@@ -247,6 +285,16 @@ class Session:
             where += f"\nServer stderr:\n{stderr}"
         if isinstance(exc, errors.StartError):
             return _local_class(exc)(f"{exc.args[0] if exc.args else exc}{where}")
+        if hasattr(exc, "_remote_tb"):
+            # Raised in the server by the user's code (their __init__, or unpickling their
+            # arguments): bitbridge's own steps raise StartErrors. It keeps its type and
+            # the remote traceback, as an exception of a method call does.
+            if hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(
+                    f"(raised while starting the {self.class_name} server, pid "
+                    f"{self.process.pid}, which was stopped)"
+                )
+            return exc
         if isinstance(exc, AsyncResultTimeout):
             return errors.StartError(
                 f"the server did not become ready within {options.start_timeout} s and was "

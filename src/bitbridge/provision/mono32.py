@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from bitbridge import paths
-from bitbridge.paths import MONO_HELPER, MONO_PARTS, mono_root
+from bitbridge.paths import MONO_HELPER, missing_mono_parts, mono_root
 from bitbridge.provision import ProvisionError
 from bitbridge.provision._debian import (
     Report,
@@ -44,7 +44,7 @@ def install(force: bool = False, report: Report = print) -> Path:
     version = _class_libraries_version()
     helper_hash = hashlib.sha256(HELPER_SOURCE.read_bytes()).hexdigest()
     manifest = paths.read_manifest(target)
-    if not force and manifest.get("version") == version and _complete(target):
+    if not force and manifest.get("version") == version and not missing_mono_parts(target):
         if manifest.get("helper_sha256") == helper_hash:
             report(f"a 32-bit Mono {version} is already provisioned in {target}")
             return target
@@ -66,7 +66,7 @@ def install(force: bool = False, report: Report = print) -> Path:
         if target.exists() or target.is_symlink():
             shutil.rmtree(target)
         os.replace(root, target)
-    if missing := [part for part in MONO_PARTS if not (target / part).exists()]:
+    if missing := missing_mono_parts(target):
         raise ProvisionError(f"provisioning left an incomplete Mono root: no {', '.join(missing)}")
     report(f"provisioned a 32-bit Mono {version} in {target}")
     return target
@@ -114,10 +114,6 @@ def _compile_helper(root: Path, report: Report) -> None:
             f"{exc}\n32-bit compiling needs gcc-multilib. As root:\n"
             "  apt-get install --no-install-recommends gcc-multilib"
         ) from None
-
-
-def _complete(root: Path) -> bool:
-    return all((root / part).exists() for part in MONO_PARTS)
 
 
 def _write_manifest(root: Path, version: str, helper_hash: str) -> None:

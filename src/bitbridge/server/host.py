@@ -5,7 +5,6 @@ Imported only in the server process, by :mod:`bitbridge.server.bootstrap`.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import signal
@@ -17,22 +16,42 @@ from pathlib import Path
 from typing import Any
 
 from bitbridge import _role
-from bitbridge.errors import CopyError, ServerImportError
+from bitbridge.errors import CopyError, ServerImportError, uncopyable
 from bitbridge.modules import load_from_file, load_from_source
+from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload
-from bitbridge.wire.transport import BridgeConnection, connect
+from bitbridge.wire.transport import connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
 
 
 class _Serving:
-    """This server process's one connection and the blocks of its copied results."""
+    """What this server process serves: its one bridge instance (once ``create`` has
+    built it), the blocks of its copied results, and where its library's dependencies are
+    looked for (as the client computed them)."""
 
-    def __init__(self, conn: BridgeConnection, concurrent: bool) -> None:
-        self.conn = conn
-        self.results = payload.ResultBlocks(in_order=not concurrent)
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.instance: Any = None
+        self.results = payload.ResultBlocks(in_order=not settings.get("concurrent"))
+        self.library_dirs: list[str] = settings.get("library_dirs", [])
+        self.library_path: list[str] = settings.get("library_path", [])
+
+    def invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+        """Serve one remote method call of the connection."""
+        return invoke(self._created(), self.results, arguments, refs)
+
+    def invoke_many(
+        self, arguments: bytes, refs: tuple[Any, ...]
+    ) -> tuple[Any, list[tuple[int, Any]]]:
+        """Serve a batch of calls of one method (``Bridge.map``)."""
+        return invoke_many(self._created(), arguments, refs)
+
+    def _created(self) -> Any:
+        if self.instance is None:
+            raise RuntimeError("no bridge instance has been created in this server yet")
+        return self.instance
 
 
 _serving: _Serving | None = None
@@ -45,10 +64,16 @@ def serve(settings: dict[str, Any]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _serving
     sys.path[:0] = settings.get("sys_path", [])
+    client_packages.install(settings.get("client_path", []))
     concurrent = bool(settings.get("concurrent"))
-    conn = connect(_inherited_socket(settings), bind_threads=concurrent)
-    conn.one_call_at_a_time = not concurrent
-    _serving = _Serving(conn, concurrent)
+    _serving = _Serving(settings)
+    conn = connect(
+        _inherited_socket(settings),
+        bind_threads=concurrent,
+        invoker=_serving.invoke,
+        batch_invoker=_serving.invoke_many,
+        one_call_at_a_time=not concurrent,
+    )
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
@@ -76,20 +101,28 @@ def create(
     arguments: bytes,
     refs: tuple[Any, ...],
     source: str | None = None,
+    library: str | None = None,
 ) -> Any:
-    """Import the user's class, load its library and construct the server half, which
-    then serves the connection's remote method calls. With ``source`` (a class of a
-    ``__main__`` without a file, such as a notebook's) the module is built from that
-    source, compiled under the name ``module_file``, instead of imported from a file."""
+    """Import the user's class, load its library (``library``, the bridge's option, in
+    place of the class's own when given) and construct the server half, which then serves
+    the connection's remote method calls. With ``source`` (a class of a ``__main__``
+    without a file, such as a notebook's) the module is built from that source, compiled
+    under the name ``module_file``, instead of imported from a file."""
+    assert _serving is not None, "create() is called over the connection that serve() runs"
     cls = _import_class(module_file, module_name, qualname, source)
     instance = cls.__new__(cls)
-    instance.lib = load_library(cls.library, cls.libtype, Path(module_file).parent)
+    instance.lib = load_library(
+        library if library is not None else cls.library,
+        cls.libtype,
+        Path(module_file).parent,
+        _serving.library_dirs,
+        _serving.library_path,
+        cls.__qualname__,
+    )
     args, kwargs = payload.loads(arguments, refs)
     instance.__init__(*args, **kwargs)
     # One bridge instance per server process: its calls are served from now on.
-    assert _serving is not None, "create() is called over the connection that serve() runs"
-    _serving.conn.invoker = functools.partial(invoke, instance, _serving.results)
-    _serving.conn.batch_invoker = functools.partial(invoke_many, instance, _serving.conn)
+    _serving.instance = instance
     return instance
 
 
@@ -103,11 +136,11 @@ def invoke(
 
 
 def invoke_many(
-    instance: Any, conn: BridgeConnection, arguments: bytes, refs: tuple[Any, ...]
-) -> tuple[Any, tuple[tuple[int, Any], ...]]:
+    instance: Any, arguments: bytes, refs: tuple[Any, ...]
+) -> tuple[Any, list[tuple[int, Any]]]:
     """Run a batch of calls of one method (``Bridge.map``), one after the other; return
-    their results (pickled together with ``copy``) and, by index, the exceptions raised,
-    boxed as rpyc boxes those of a call."""
+    their results (pickled together with ``copy``) and, by index, the exceptions raised
+    (as ``sys.exc_info()``, for the connection to box)."""
     name, copy, calls = payload.loads(arguments, refs)
     method = getattr(instance, name)
     results: list[Any] = []
@@ -117,11 +150,11 @@ def invoke_many(
             results.append(method(*args, **kwargs))
         except Exception:
             results.append(None)
-            failures.append((index, conn._box_exc(*sys.exc_info())))
+            failures.append((index, sys.exc_info()))
     # Copied results of a batch skip shared memory: the client may read them after the
     # next batch has come in, when the server reuses its result blocks.
     packed = _copied(instance, name, results, None) if copy else tuple(results)
-    return packed, tuple(failures)
+    return packed, failures
 
 
 def _copied(
@@ -130,12 +163,7 @@ def _copied(
     try:
         return payload.dumps_result(result, results)
     except Exception as exc:
-        raise CopyError(
-            f"the result of {type(instance).__name__}.{name}() is a {type(result).__name__} "
-            f"that cannot be copied to the client ({exc}). Return plain data (numbers, "
-            "strings, lists, dicts, ctypes structures without pointers), or drop copy=True "
-            "to get a reference instead."
-        ) from None
+        raise CopyError(uncopyable(type(instance).__name__, name, result, exc)) from None
 
 
 def _import_class(module_file: str, module_name: str, qualname: str, source: str | None) -> Any:

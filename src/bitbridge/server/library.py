@@ -2,62 +2,30 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import struct
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bitbridge.errors import LibraryLoadError, LibraryNotFound, WrongArchitecture
-
-LIBTYPES = {"cdll": "CDLL", "windll": "WinDLL", "oledll": "OleDLL"}
-
-if sys.platform == "win32":
-    SUFFIX = ".dll"
-elif sys.platform == "darwin":
-    SUFFIX = ".dylib"
-else:
-    SUFFIX = ".so"
-
-# What the platform's loader says when the file is for another architecture.
-_WRONG_ARCHITECTURE = ("wrong ELF class", "not a valid Win32 application", "[WinError 193]")
+from bitbridge.errors import LibraryLoadError, LibraryNotFound
+from bitbridge.native import candidates, load_native
 
 
-def load_library(library: str | os.PathLike[str] | None, libtype: str | None, near: Path) -> Any:
-    """Load ``library`` with the ctypes loader of ``libtype``; None when there is none.
-
-    A relative name is looked up in ``near`` (the folder of the defining module) first,
-    with and without the platform's suffix, then by the platform's own search.
-    """
+def load_library(
+    library: str | os.PathLike[str] | None,
+    libtype: str | None,
+    near: Path,
+    folders: Sequence[str] = (),
+    searched: Sequence[str] = (),
+    bridge: str = "YourBridge",
+) -> Any:
+    """Load ``library`` with the ctypes loader of ``libtype`` (or, for "net", as a .NET
+    assembly); None when there is none. See :func:`bitbridge.native.load_native`."""
     if library is None or libtype is None:
         return None
     if libtype == "net":
         return _load_assembly(Path(library), near)
-    loader = _loader(libtype)
-    tried: list[str] = []
-    for candidate in candidates(Path(library), near, SUFFIX):
-        if not candidate.is_file():
-            tried.append(f"{candidate}: no such file")
-            continue
-        try:
-            return loader(str(candidate))
-        except OSError as exc:
-            raise _load_error(str(candidate), exc) from None
-    if not Path(library).is_absolute():
-        for name in _search_names(os.fspath(library)):
-            try:
-                return loader(name)
-            except OSError as exc:
-                if _is_wrong_architecture(exc):
-                    raise _load_error(name, exc) from None
-                tried.append(f"{name} (platform search): {exc}")
-    raise LibraryNotFound(
-        f"library {os.fspath(library)!r} not found. Tried:\n  - "
-        + "\n  - ".join(tried)
-        + "\nPut the library next to the module that defines the class, or give its full path."
-    )
+    return load_native(library, libtype, near, folders, searched, bridge)
 
 
 def _load_assembly(library: Path, near: Path) -> Any:
@@ -82,47 +50,3 @@ def _load_assembly(library: Path, near: Path) -> Any:
         + "\n  - ".join(f"{c}: no such file" for c in tried)
         + "\nPut the assembly next to the module that defines the class, or give its full path."
     )
-
-
-def _loader(libtype: str) -> Any:
-    if libtype not in LIBTYPES:
-        raise LibraryLoadError(
-            f"unknown libtype {libtype!r}; use one of {sorted([*LIBTYPES, 'net'])} or None "
-            "(no library)"
-        )
-    loader = getattr(ctypes, LIBTYPES[libtype], None)
-    if loader is None:
-        raise LibraryLoadError(f"libtype {libtype!r} is available on Windows only")
-    return loader
-
-
-def candidates(library: Path, near: Path, suffix: str) -> list[Path]:
-    """The files a library name stands for: in ``near`` unless absolute, with ``suffix``
-    added unless it has it, then as it is."""
-    base = library if library.is_absolute() else near / library
-    if base.suffix.lower() == suffix:
-        return [base]
-    return [base.with_name(base.name + suffix), base]
-
-
-def _search_names(name: str) -> list[str]:
-    names = [name] if name.endswith(SUFFIX) or ".so." in name else [name + SUFFIX, name]
-    found = ctypes.util.find_library(name)
-    if found and found not in names:
-        names.append(found)
-    return names
-
-
-def _is_wrong_architecture(exc: OSError) -> bool:
-    return any(marker in str(exc) for marker in _WRONG_ARCHITECTURE)
-
-
-def _load_error(path: str, exc: OSError) -> Exception:
-    if _is_wrong_architecture(exc):
-        bits = struct.calcsize("P") * 8
-        return WrongArchitecture(
-            f"{path} cannot be loaded by this {bits}-bit server ({sys.executable}): wrong "
-            f"architecture ({exc}). Build the library for {bits} bits, or host it with an "
-            "interpreter of the library's bitness (the python32 option)."
-        )
-    return LibraryLoadError(f"{path} exists but could not be loaded: {exc}")

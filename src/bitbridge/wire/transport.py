@@ -37,19 +37,22 @@ RUN_AT_ONCE = {HANDLE_INVOKE: HANDLE_INVOKE_NOW, HANDLE_INVOKE_MANY: HANDLE_INVO
 
 Invoker = Callable[[bytes, tuple[Any, ...]], Any]
 
+# In the connection's configuration: rpyc serves requests while the handshake runs (the
+# classic service fetches the other side's root), so what serves them must be there from
+# the start, not set on the connection afterwards.
+INVOKER = "bitbridge_invoker"
+BATCH_INVOKER = "bitbridge_batch_invoker"
+ONE_AT_A_TIME = "bitbridge_one_call_at_a_time"
+#: What serves a batch: the results, and by index each exception's (type, value, tb).
+BatchInvoker = Callable[[bytes, tuple[Any, ...]], tuple[Any, list[tuple[int, Any]]]]
+
 
 class BridgeConnection(Connection):  # type: ignore[misc]
-    """rpyc's connection, plus bitbridge's requests: the invoke requests served by
-    ``invoker`` and the batches by ``batch_invoker`` (set on the server's connection once
-    the bridge instance has been created).
-
-    With ``one_call_at_a_time`` (the server's, unless the bridge is ``concurrent``), a
-    queued invoke request that arrives while another runs waits until it has returned.
-    """
-
-    invoker: Invoker | None = None  # on the instance, by the server's host
-    batch_invoker: Invoker | None = None
-    one_call_at_a_time = False
+    """rpyc's connection, plus bitbridge's requests, served by what :func:`connect` was
+    given (the server's host): the invoke requests by ``invoker``, the batches by
+    ``batch_invoker``. With ``one_call_at_a_time`` (the server's, unless the bridge is
+    ``concurrent``) a queued invoke request that arrives while another runs waits until
+    it has returned."""
 
     @classmethod
     def _request_handlers(cls) -> dict[int, Callable[..., Any]]:
@@ -60,10 +63,18 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         return handlers
 
     def _handle_invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        return _served_by(self.invoker)(arguments, refs)
+        return self._served_by(INVOKER)(arguments, refs)
 
     def _handle_invoke_many(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        return _served_by(self.batch_invoker)(arguments, refs)
+        results, failures = self._served_by(BATCH_INVOKER)(arguments, refs)
+        # Each exception boxed as rpyc boxes that of a call: type, message, traceback.
+        return results, tuple((index, self._box_exc(*info)) for index, info in failures)
+
+    def _served_by(self, key: str) -> Invoker:
+        invoker: Invoker | None = self._config.get(key)
+        if invoker is None:
+            raise RuntimeError("this side of the bridge serves no remote method calls")
+        return invoker
 
     def invoke_request(self, queued: int) -> int:
         """The request type to send for a call: run at once when this thread is serving
@@ -72,7 +83,7 @@ class BridgeConnection(Connection):  # type: ignore[misc]
 
     def _dispatch_request(self, seq: int, raw_args: tuple[int, Any]) -> None:
         handler = raw_args[0]
-        if self.one_call_at_a_time and handler in RUN_AT_ONCE:
+        if self._config.get(ONE_AT_A_TIME) and handler in RUN_AT_ONCE:
             deferred = self.__dict__.setdefault("_deferred", collections.deque())
             if self.__dict__.get("_invoking"):
                 deferred.append((seq, raw_args))
@@ -94,6 +105,12 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         finally:
             _local.depth -= 1
 
+    def _unbox_exc(self, raw: Any) -> Any:
+        exc = super()._unbox_exc(raw)
+        if isinstance(exc, BaseException):
+            repair_exception(exc)
+        return exc
+
 
 # How many requests of the other side this thread is serving, one inside another.
 _local = threading.local()
@@ -104,10 +121,25 @@ def _serving_depth() -> int:
     return depth
 
 
-def _served_by(invoker: Invoker | None) -> Invoker:
-    if invoker is None:
-        raise RuntimeError("no bridge instance has been created in this server yet")
-    return invoker
+#: OSError's fields that print when set: rpyc sets them to None where they were unset.
+_OSERROR_FIELDS = ("errno", "strerror", "filename", "filename2")
+
+
+def repair_exception(exc: BaseException) -> None:
+    """Undo what rpyc's rebuilding of a remote exception gets wrong: it copies methods
+    (``add_note``, a user's own) as their repr strings onto the instance, and sets an
+    OSError's unset fields to None, so that it prints as ``[Errno None] None: None``."""
+    for name, value in list(vars(exc).items()):
+        if (
+            isinstance(value, str)
+            and value.startswith(("<bound method ", "<built-in method "))
+            and callable(getattr(type(exc), name, None))
+        ):
+            del exc.__dict__[name]
+    if isinstance(exc, OSError):
+        for field in _OSERROR_FIELDS:
+            if getattr(exc, field) is None:
+                delattr(exc, field)  # back to unset, as in the exception that was raised
 
 
 #: How long a side waiting for the other spins before it blocks, in seconds.
@@ -173,18 +205,25 @@ CONFIG: dict[str, Any] = {
 
 
 def connect(
-    sock: socket.socket, timeout: float | None = None, bind_threads: bool = False
+    sock: socket.socket,
+    timeout: float | None = None,
+    bind_threads: bool = False,
+    invoker: Invoker | None = None,
+    batch_invoker: BatchInvoker | None = None,
+    one_call_at_a_time: bool = False,
 ) -> BridgeConnection:
     """Run the classic service over ``sock``; ``timeout`` bounds the handshake only.
 
     ``bind_threads`` routes each reply to the thread that waits for it, which several
-    server threads serving one connection need (rpyc's thread binding).
+    server threads serving one connection need (rpyc's thread binding). ``invoker`` and
+    ``batch_invoker`` serve the invoke requests (the server's); ``one_call_at_a_time``
+    queues them behind the one running.
     """
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     channel = Channel(BufferedSocketStream(sock), compress=False)
-    conn: BridgeConnection = BridgeService._connect(
-        channel, {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
-    )
+    config = {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
+    config |= {INVOKER: invoker, BATCH_INVOKER: batch_invoker, ONE_AT_A_TIME: one_call_at_a_time}
+    conn: BridgeConnection = BridgeService._connect(channel, config)
     conn._config["sync_request_timeout"] = None
     return conn

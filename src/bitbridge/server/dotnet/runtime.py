@@ -21,9 +21,9 @@ from typing import Any
 from bitbridge.errors import LibraryLoadError, NetError
 from bitbridge.paths import (
     MONO_HELPER,
-    MONO_PARTS,
     MONO_ROOT_ENV_VAR,
     MONO_RUNTIME,
+    missing_mono_parts,
     mono_root,
 )
 from bitbridge.server.dotnet.capi import (
@@ -57,7 +57,7 @@ PROVISION_HINT = (
 
 def missing_parts(root: Path) -> list[str]:
     """Return the files a usable Mono root lacks (none when it is complete)."""
-    return [str(root / part) for part in MONO_PARTS if not (root / part).exists()]
+    return [str(root / part) for part in missing_mono_parts(root)]
 
 
 class _Detacher:
