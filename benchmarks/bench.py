@@ -14,6 +14,7 @@ import faulthandler
 import sys
 from pathlib import Path
 
+import many_calls
 from contenders import Bitbridge, Floor, MslLoadlib, PlainRpyc
 from measures import (
     MEASURES,
@@ -37,6 +38,10 @@ from measures import (
     start_all,
 )
 from report import load_line, loadavg, machine_facts, publish, render
+
+#: The many-calls plot, written next to results.md and into the docs' images.
+PLOT = "many-calls.png"
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "pages" / "images"
 
 
 def main() -> int:
@@ -80,12 +85,17 @@ def main() -> int:
         measure_threads(contenders, results)
     finally:
         close_all(contenders)
+    many = many_calls.measure(say)
+    plots = [args.output.with_name(PLOT), DOCS_IMAGES / PLOT]
+    many_calls.plot(many, plots)
     memcpy = memcpy_time(8 * MULTIPLY_N)
     compute = compute_time(contenders)
 
     load = load_line(*usage.others(), load0)
     machine = machine_facts(date, python32)
-    publish(render(results, contenders, machine, memcpy, compute, load), args.output)
+    report = render(results, contenders, machine, memcpy, compute, load)
+    publish(report + "\n" + many_calls.section(many, PLOT), args.output)
+    say(f"plot written to {', '.join(map(str, plots))}")
     return 0
 
 

@@ -13,7 +13,12 @@ from bitbridge import Bridge, BridgeOptions, remote32
 
 @pytest.mark.parametrize(
     ("name", "instead"),
-    [("close", "close_device"), ("configure", "configure_device"), ("restart", "restart_device")],
+    [
+        ("close", "close_device"),
+        ("configure", "configure_device"),
+        ("restart", "restart_device"),
+        ("map", "map_values"),
+    ],
 )
 @pytest.mark.parametrize("remote", [True, False])
 def test_a_method_named_like_a_bridge_method_is_refused(name, instead, remote):
