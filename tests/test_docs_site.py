@@ -192,3 +192,14 @@ def requests_made(browser: WebDriver) -> list[str]:
         if urlparse(params.get("documentURL", "")).scheme != "chrome":
             urls.append(params["request"]["url"])
     return urls
+
+
+def test_the_api_page_is_complete_and_links_to_python(site):
+    page = (site / "api.html").read_text(encoding="utf-8")
+    for name in ("c_callback", "remote32", "dotnet.NetError", "dotnet.NetObject"):
+        assert f'id="bitbridge.{name}"' in page, name
+    entry = page.split('id="bitbridge.remote32"', 1)[1].split('id="bitbridge.BridgeOptions"')[0]
+    assert entry.count('class="doc-signature') == 1  # one signature, not the overloads
+    callback = page.split('id="bitbridge.c_callback"', 1)[1].split('id="bitbridge.server_info"')[0]
+    assert "AbstractContextManager" in callback
+    assert "https://docs.python.org/3/library/ctypes.html#ctypes.CFUNCTYPE" in callback
