@@ -54,8 +54,8 @@ $(DOCS_DEPS)/python-objects.inv:
 	mv $@.part $@
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests examples freeze benchmarks
-	$(BIN)/ruff format --check src tests examples freeze benchmarks
+	$(BIN)/ruff check src tests examples benchmarks docs/hooks
+	$(BIN)/ruff format --check src tests examples benchmarks docs/hooks
 	$(BIN)/mypy
 
 setup: system-packages $(VENV)/.installed python32 mono32 example-libs
@@ -132,13 +132,14 @@ clean:
 	rm -rf $(VENV) $(EXAMPLE_LIBS) build dist .pytest_cache .mypy_cache .ruff_cache
 
 # freeze: a standalone 32-bit server, dist/server32/bitbridge-server32, frozen with
-# PyInstaller by the provisioned interpreter (docs/pages/frozen-server.md); quick when nothing
-# changed. Extra packages: make freeze FREEZE_IMPORTS="msgpack" FREEZE_PACKAGES="msgpack";
-# FREEZE_ONEFILE=1 for one file; FREEZE_INSTALL=1 copies it where bridges look for one.
+# PyInstaller by the provisioned interpreter: `bitbridge server32 build`, which pip users
+# have too (docs/pages/frozen-server.md); quick when nothing changed. Extra packages:
+# make freeze FREEZE_IMPORTS="msgpack" FREEZE_PACKAGES="msgpack"; FREEZE_ONEFILE=1 for one
+# file; FREEZE_INSTALL=1 copies it where bridges look for one.
 FREEZE_IMPORTS ?=
 FREEZE_PACKAGES ?=
 freeze: setup
-	$(BIN)/python freeze/build.py $(if $(FREEZE_IMPORTS),--imports $(FREEZE_IMPORTS)) \
+	$(BIN)/bitbridge server32 build $(if $(FREEZE_IMPORTS),--imports $(FREEZE_IMPORTS)) \
 		$(if $(FREEZE_PACKAGES),--packages $(FREEZE_PACKAGES)) \
 		$(if $(FREEZE_ONEFILE),--onefile) $(if $(FREEZE_INSTALL),--install)
 .PHONY: freeze

@@ -1,5 +1,5 @@
-"""The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove
-and serve. Runs in the client's environment, from the command line."""
+"""The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove,
+server32 build and serve. Runs in the client's environment, from the command line."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bitbridge.client.interpreter import (
     provisioned_interpreter,
 )
 from bitbridge.errors import InterpreterNotFound
-from bitbridge.provision import ProvisionError, python32
+from bitbridge.provision import ProvisionError, python32, server32
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     mono_install.add_argument("--force", action="store_true", help="provision again")
     mono_actions.add_parser("remove", help="remove the provisioned Mono")
+    server32_parser = commands.add_parser("server32", help="build a frozen 32-bit server")
+    server32.add_parser(server32_parser.add_subparsers(dest="action", required=True))
     serve = commands.add_parser(
         "serve", help="start a bridge by hand and explore it in an interactive console"
     )
@@ -61,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bitbridge.console import serve as serve_bridge
 
             return serve_bridge(args.module_file, args.class_name, args.python32)
+        if args.command == "server32":
+            server32.build(args)
+            return 0
         if args.command == "mono32":
             from bitbridge.provision import mono32
 
