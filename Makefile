@@ -34,7 +34,7 @@ docs: $(VENV)/.installed $(DOCS_DEPS)/node_modules/.installed $(DOCS_DEPS)/pytho
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f docs/mkdocs.yml
 .PHONY: docs
 
-$(DOCS_DEPS)/node_modules/.installed: docs/package.json docs/package-lock.json
+$(DOCS_DEPS)/node_modules/.installed: docs/package.json docs/package-lock.json | system-packages
 	@echo "==> installing the site's JavaScript (mermaid, iframe-worker) into $(DOCS_DEPS)"
 	@mkdir -p $(DOCS_DEPS)
 	cp docs/package.json docs/package-lock.json $(DOCS_DEPS)/
@@ -43,7 +43,7 @@ $(DOCS_DEPS)/node_modules/.installed: docs/package.json docs/package-lock.json
 
 # Python's objects.inv, out of the python3.X-doc package that python3-doc names (downloaded,
 # not installed).
-$(DOCS_DEPS)/python-objects.inv:
+$(DOCS_DEPS)/python-objects.inv: | system-packages
 	@mkdir -p $(DOCS_DEPS)
 	@package=$$(apt-cache depends python3-doc | awk '/Depends: python3\.[0-9]+-doc/ {print $$2; exit}'); \
 	echo "==> unpacking Python's inventory from $$package into $@"; \
