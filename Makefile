@@ -8,9 +8,15 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # What the set-up installs system-wide (the README names each): the 32-bit C, C++ and
 # FORTRAN compilers, binutils (PyInstaller's objdump, for the frozen server), Mono's C#
-# compiler, and venv for the system's python3. No i386 runtime package: the provisioned
-# interpreter and the frozen server carry their own.
-APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutils mono-mcs
+# compiler, venv for the system's python3, and Chromium with its WebDriver (the test of
+# the documentation site in a real browser); npm too where the machine has none. No i386
+# runtime package: the provisioned interpreter and the frozen server carry their own.
+APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutils mono-mcs \
+	chromium chromium-driver
+# What the documentation site carries so that it works offline (docs/hooks/offline_assets.py):
+# mermaid and iframe-worker from npm (pinned by docs/package-lock.json), and Python's
+# inventory (links to docs.python.org) from Debian's python3.X-doc.
+DOCS_DEPS := build/docs-deps
 EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
 	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll
 
@@ -25,13 +31,32 @@ test: setup lint docs
 
 # docs: the documentation site (docs/mkdocs.yml), built strictly into build/site (not
 # --quiet: it hides the warnings that --strict counts).
-docs: $(VENV)/.installed
+docs: $(VENV)/.installed $(DOCS_DEPS)/node_modules/.installed $(DOCS_DEPS)/python-objects.inv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f docs/mkdocs.yml
 .PHONY: docs
 
+$(DOCS_DEPS)/node_modules/.installed: docs/package.json docs/package-lock.json | system-packages
+	@echo "==> installing the site's JavaScript (mermaid, iframe-worker) into $(DOCS_DEPS)"
+	@mkdir -p $(DOCS_DEPS)
+	cp docs/package.json docs/package-lock.json $(DOCS_DEPS)/
+	npm ci --prefix $(DOCS_DEPS) --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Python's objects.inv, out of the python3.X-doc package that python3-doc names (downloaded,
+# not installed).
+$(DOCS_DEPS)/python-objects.inv: | system-packages
+	@mkdir -p $(DOCS_DEPS)
+	@package=$$(apt-cache depends python3-doc | awk '/Depends: python3\.[0-9]+-doc/ {print $$2; exit}'); \
+	echo "==> unpacking Python's inventory from $$package into $@"; \
+	work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && \
+	{ [ "$$(id -u)" != 0 ] || chown _apt "$$work" 2>/dev/null || true; } && \
+	(cd "$$work" && apt-get download -qq "$$package") && \
+	dpkg-deb --fsys-tarfile "$$work"/*.deb | tar -xO --wildcards './usr/share/doc/python3*/html/objects.inv' > $@.part && \
+	mv $@.part $@
+
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests examples freeze benchmarks noxfile.py
-	$(BIN)/ruff format --check src tests examples freeze benchmarks noxfile.py
+	$(BIN)/ruff check src tests examples benchmarks docs/hooks noxfile.py
+	$(BIN)/ruff format --check src tests examples benchmarks docs/hooks noxfile.py
 	$(BIN)/mypy
 
 setup: system-packages $(VENV)/.installed python32 mono32 example-libs
@@ -39,12 +64,13 @@ setup: system-packages $(VENV)/.installed python32 mono32 example-libs
 # The i386 architecture (for the provisioned interpreter) and the 32-bit compilers.
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	i386_lists=$$(ls /var/lib/apt/lists/ 2>/dev/null | grep -c 'i386_Packages' || true); \
 	if [ -z "$$missing" ] && dpkg --print-foreign-architectures | grep -qx i386 && [ "$$i386_lists" -gt 0 ]; then exit 0; fi; \
 	echo "==> installing system packages:$${missing:- (none)}, enabling i386"; \
 	$(SUDO) dpkg --add-architecture i386; \
 	$(SUDO) apt-get update -qq || echo "==> apt-get update reported errors (a mirror syncing?); going on with the lists it got"; \
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> creating $(VENV) and installing bitbridge with its test tools"
@@ -114,13 +140,14 @@ clean:
 	rm -rf $(VENV) $(EXAMPLE_LIBS) build dist .nox .pytest_cache .mypy_cache .ruff_cache
 
 # freeze: a standalone 32-bit server, dist/server32/bitbridge-server32, frozen with
-# PyInstaller by the provisioned interpreter (docs/pages/frozen-server.md); quick when nothing
-# changed. Extra packages: make freeze FREEZE_IMPORTS="msgpack" FREEZE_PACKAGES="msgpack";
-# FREEZE_ONEFILE=1 for one file; FREEZE_INSTALL=1 copies it where bridges look for one.
+# PyInstaller by the provisioned interpreter: `bitbridge server32 build`, which pip users
+# have too (docs/pages/frozen-server.md); quick when nothing changed. Extra packages:
+# make freeze FREEZE_IMPORTS="msgpack" FREEZE_PACKAGES="msgpack"; FREEZE_ONEFILE=1 for one
+# file; FREEZE_INSTALL=1 copies it where bridges look for one.
 FREEZE_IMPORTS ?=
 FREEZE_PACKAGES ?=
 freeze: setup
-	$(BIN)/python freeze/build.py $(if $(FREEZE_IMPORTS),--imports $(FREEZE_IMPORTS)) \
+	$(BIN)/bitbridge server32 build $(if $(FREEZE_IMPORTS),--imports $(FREEZE_IMPORTS)) \
 		$(if $(FREEZE_PACKAGES),--packages $(FREEZE_PACKAGES)) \
 		$(if $(FREEZE_ONEFILE),--onefile) $(if $(FREEZE_INSTALL),--install)
 .PHONY: freeze

@@ -7,15 +7,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The command line of the client's environment (the venv's console script).
+BITBRIDGE = Path(sys.executable).with_name("bitbridge")
 #: Where the tests build the one-folder and the one-file server.
 ONE_FOLDER = ROOT / "build" / "freeze" / "test-server32"
 ONE_FILE = ROOT / "build" / "freeze" / "test-server32-onefile"
 
 
 def build(*options: str) -> Path:
-    """Run freeze/build.py; return the frozen server it reports."""
+    """Run `bitbridge server32 build` in the repository; return the server it reports."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "freeze" / "build.py"), *options],
+        [str(BITBRIDGE), "server32", "build", *options],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,

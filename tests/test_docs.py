@@ -11,6 +11,9 @@ The convention, for whoever writes a page:
   module and the library it uses. A block can thus ``from cpp import Cpp`` or define its
   own class with ``library = "cpp_lib32"``, and the server finds both (the server's
   ``sys.path`` holds the folder of the defining module, never the client's PYTHONPATH).
+- A block whose first line names its file (``# mylib.py, next to cpp_lib32.so``) is also
+  written under that name, before any block runs, so that a later block can import it as
+  the user would (``from mylib import MyLib``).
 - A block fenced as ```py is shown but not run: a fragment (a method out of its class) or
   Windows-only code. It is still compiled here, so that it stays valid Python; keep such
   blocks few.
@@ -34,6 +37,7 @@ PAGES = REPO / "docs" / "pages"
 EXAMPLES = REPO / "examples"
 BLOCK_TIMEOUT = 50  # seconds; under pytest's own limit of 60
 
+NAMED = re.compile(r"# (?P<module>[A-Za-z_]\w*)\.py\b")
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)$")
 
 
@@ -85,6 +89,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for pattern in ("*/*.py", "*/*.so", "*/*.dll"):
         for file in EXAMPLES.glob(pattern):
             shutil.copy2(file, folder / file.name)
+    for block in RUN:
+        if named := NAMED.match(block.code):
+            (folder / f"{named['module']}.py").write_text(block.code, encoding="utf-8")
     return folder
 
 

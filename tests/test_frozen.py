@@ -1,5 +1,5 @@
-"""The frozen server (freeze/, docs/pages/frozen-server.md) hosts bridges when no 32-bit Python
-is reachable. It is built once per test session, or reused when up to date."""
+"""The frozen server (`bitbridge server32 build`, docs/pages/frozen-server.md) hosts bridges
+when no 32-bit Python is reachable. It is built once per test session, or reused when up to date."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests" / "data"))
 # A test that needs a build makes it when it is not up to date: about 10 s each.
 pytestmark = pytest.mark.timeout(600)
 
-# Standard modules the frozen server leaves out on purpose (freeze/freeze32.py).
+# Standard modules the frozen server leaves out on purpose (provision/freeze/freeze32.py).
 LEFT_OUT = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test"}
 SUBMODULES = [
     "asyncio.subprocess",
@@ -84,7 +84,7 @@ def no_python32(monkeypatch, tmp_path):
 
 @pytest.fixture
 def installed(frozen, no_python32) -> Path:
-    """The frozen server installed where bridges look for one (as build.py --install does)."""
+    """The frozen server installed where bridges look for one (as `--install` does)."""
     folder = no_python32 / "server32"
     shutil.copytree(frozen.parent, folder, symlinks=True)
     return folder / frozen.name
@@ -136,8 +136,7 @@ def test_a_package_the_frozen_server_lacks_gets_the_refreeze_hint(named):
     message = str(raised.value)
     assert "cannot import 'numpy' in the server" in message  # the client's is compiled
     assert "lacks the package 'numpy'" in message
-    assert "make freeze FREEZE_IMPORTS=numpy" in message
-    assert "--imports numpy" in message
+    assert "`bitbridge server32 build --imports numpy`" in message
 
 
 def test_libraries_load_and_fail_as_in_the_interpreter_hosted_server(named):
@@ -153,7 +152,7 @@ def test_the_interpreter_hosted_server_gives_no_refreeze_hint(monkeypatch):
 
     with pytest.raises(ServerImportError, match="cannot import 'numpy' in the server") as raised:
         NeedsNumpy()
-    assert "FREEZE_IMPORTS" not in str(raised.value)
+    assert "server32 build" not in str(raised.value)
 
 
 def test_pure_python_packages_of_the_client_import_there_too(named):
@@ -194,7 +193,8 @@ def test_a_missing_frozen_server_says_how_to_build_one(no_python32, monkeypatch)
         Echo()
     assert f"{no_python32 / 'server32'}: no frozen server installed there" in str(raised.value)
     monkeypatch.setenv("BITBRIDGE_SERVER32", "/nowhere/bitbridge-server32")
-    with pytest.raises(InterpreterNotFound, match=r"BITBRIDGE_SERVER32.*/nowhere.*make freeze"):
+    built_by = r"BITBRIDGE_SERVER32.*/nowhere.*bitbridge server32 build"
+    with pytest.raises(InterpreterNotFound, match=built_by):
         Echo()
 
 

@@ -10,21 +10,35 @@ server's).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _ctypes import CFuncPtr
+
+#: A C function pointer type: what ``ctypes.CFUNCTYPE`` (or ``WINFUNCTYPE``) returns.
+Pointer = TypeVar("Pointer", bound="CFuncPtr")
 
 
-@contextmanager
 def c_callback(
-    prototype: Any, function: Callable[..., Any], error_result: Any = None
-) -> Iterator[Any]:
-    """Yield a C function pointer of type ``prototype`` that calls ``function``.
+    prototype: type[Pointer], function: Callable[..., Any], error_result: Any = None
+) -> AbstractContextManager[Pointer]:
+    """Return a context manager whose ``with`` block gets a C function pointer of type
+    ``prototype`` that calls ``function``.
 
-    ``prototype`` is a ``ctypes.CFUNCTYPE`` (or ``WINFUNCTYPE``) type. If ``function``
+    ``prototype`` is a [`ctypes.CFUNCTYPE`][ctypes.CFUNCTYPE] (or
+    [`WINFUNCTYPE`][ctypes.WINFUNCTYPE]) type. If ``function``
     raises, the C code gets ``error_result`` (0 when it is None and the prototype
     returns a value) and the exception is raised again when the block ends. Keep the
     pointer only inside the block: it is released afterwards.
     """
+    return _pointer(prototype, function, error_result)
+
+
+@contextmanager
+def _pointer(
+    prototype: type[Pointer], function: Callable[..., Any], error_result: Any
+) -> Iterator[Pointer]:
     failures: list[BaseException] = []
     returns_value = getattr(prototype, "_restype_", None) is not None
     fallback = error_result if error_result is not None or not returns_value else 0

@@ -1,6 +1,6 @@
-"""The bitbridge command: doctor, python32 and mono32 install|list|remove, and serve.
-Runs in the client's environment, from the command line (``bitbridge`` or
-``python -m bitbridge``)."""
+"""The bitbridge command: doctor, python32 and mono32 install|list|remove, server32
+build and serve. Runs in the client's environment, from the command line (``bitbridge``
+or ``python -m bitbridge``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from bitbridge.client.interpreter import (
 )
 from bitbridge.console import ServeError, serve
 from bitbridge.errors import BridgeError, InterpreterNotFound
-from bitbridge.provision import ProvisionError, mono32, python32
+from bitbridge.provision import ProvisionError, mono32, python32, server32
 
 #: The exit code of a command interrupted by Ctrl-C (128 + SIGINT), as a shell gives.
 INTERRUPTED = 130
@@ -42,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BridgeError, ProvisionError, ServeError, OSError) as exc:
         report_error(str(exc))
         return 1
+
+
+def _build_server32(args: argparse.Namespace) -> int:
+    server32.build(args)
+    return 0
 
 
 def report_error(message: str) -> None:
@@ -154,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         "needs `bitbridge mono32 install` again.",
         lambda args: _removed(mono32.remove),
     )
+
+    server32_actions = group(
+        "server32",
+        "build a frozen 32-bit server",
+        "Build a standalone 32-bit server with PyInstaller (see docs/pages/frozen-server.md): "
+        "for machines that cannot have a 32-bit Python.",
+    )
+    server32.add_parser(server32_actions).set_defaults(run=_build_server32)
 
     serve = command(
         commands,

@@ -67,14 +67,16 @@ def uncopyable(class_name: str, method: str, result: object, cause: Exception) -
 
 
 class NetError(Exception):
-    """A .NET exception raised by a call (``libtype = "net"``): its type name and its
-    ``ToString()`` text. Defined here, not with the .NET hosting, so that the client
-    rebuilds it without importing server code."""
+    """A .NET exception raised by a call (``libtype = "net"``), in the server and in the
+    client alike. Defined in ``bitbridge.errors``, not with the .NET hosting, so that the
+    client rebuilds it without importing server code."""
 
     def __init__(self, type_name: str, text: str) -> None:
         super().__init__(type_name, text)
-        self.type_name = type_name
-        self.text = text
+        self.type_name: str = type_name
+        """The .NET exception's full type name, e.g. ``System.ArgumentException``."""
+        self.text: str = text
+        """Its ``ToString()``: message and .NET stack trace."""
 
     def __str__(self) -> str:
         # ToString() of a .NET exception starts with its type name already

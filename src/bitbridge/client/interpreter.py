@@ -4,7 +4,7 @@ The order is: the bridge's ``python32`` option, a frozen server named by the
 ``BITBRIDGE_SERVER32`` environment variable, the ``BITBRIDGE_PYTHON32`` environment
 variable, the interpreter provisioned by ``bitbridge python32 install``, on Windows the
 32-bit installs known to the ``py`` launcher, and last a frozen server installed in
-bitbridge's folder (``make freeze``, see docs/pages/frozen-server.md).
+bitbridge's folder (``bitbridge server32 build --install``).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def find_interpreter(
     raise _not_found(
         looked,
         "or pass python32=... to Bridge.configure(), or set "
-        f"{SERVER_ENV_VAR} to a frozen server (docs/pages/frozen-server.md)",
+        f"{SERVER_ENV_VAR} to a frozen server (`bitbridge server32 build` makes one)",
     )
 
 
@@ -150,8 +150,8 @@ def _frozen(path: str, origin: str) -> Interpreter:
     if not _executable(path):
         raise InterpreterNotFound(
             f"the frozen server named by {origin}, {path!r}, does not exist or is not "
-            f"executable. Point it at a {FROZEN_NAME} built by `make freeze` (or its folder); "
-            "see docs/pages/frozen-server.md."
+            f"executable. Point it at a {FROZEN_NAME} built by `bitbridge server32 build` "
+            "(or its folder)."
         )
     return Interpreter((os.path.abspath(path),), origin, frozen=True)
 

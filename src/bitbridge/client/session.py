@@ -316,8 +316,7 @@ def _check_version(conn: transport.BridgeConnection, interpreter: Interpreter) -
     if theirs == __version__:
         return
     fix = (
-        "Rebuild the frozen server with this bitbridge (`make freeze`, see "
-        "docs/pages/frozen-server.md)."
+        "Rebuild the frozen server with this bitbridge (`bitbridge server32 build`)."
         if interpreter.frozen
         else "Let the server use the client's own bitbridge (do not put another on its path)."
     )

@@ -177,9 +177,9 @@ def _import_class(module_file: str, module_name: str, qualname: str, source: str
             # A package the frozen server lacks (not the user's module itself).
             hint = (
                 f"\nThis frozen server lacks the package {package!r}. Freeze one that has it: "
-                f"`make freeze FREEZE_IMPORTS={package}` (with FREEZE_PACKAGES=<pip name> if "
-                f"the 32-bit Python lacks it too), or `python freeze/freeze32.py --imports "
-                f"{package}` run by a 32-bit Python that has it; see docs/pages/frozen-server.md."
+                f"`bitbridge server32 build --imports {package}` (add --packages <pip name> if "
+                "the 32-bit Python lacks it too; on Windows the command names the freeze "
+                f"script to run with --imports {package} by a 32-bit Python that has it)."
             )
         if source is not None:
             hint += (

@@ -108,7 +108,13 @@ class NetClass:
 
 
 class NetObject:
-    """A .NET object, held through a (movable) GC handle; its attributes are its methods."""
+    """A .NET object that a call returned or a constructor made (``lib.Ns.Class()``).
+
+    Its attributes are its public instance methods, called with Python values
+    (``obj.Method(1, "two")``); ``str(obj)`` is its ``ToString()``. It lives in the server
+    (held through a GC handle, so the .NET garbage collector keeps it while Python does):
+    a ``@remote32`` method uses it there, and a client gets it as a netref.
+    """
 
     def __init__(self, mono: Mono, handle: int) -> None:
         self._mono, self.handle = mono, handle

@@ -1,9 +1,11 @@
 """Freeze bitbridge's server into a standalone executable with PyInstaller.
 
-Run it with the 32-bit Python whose standard library the server should carry, with
-PyInstaller, bitbridge and rpyc importable by it (``freeze/build.py`` arranges that on
-Linux; on Windows, ``pip install pyinstaller bitbridge`` into a 32-bit python.org
-Python)::
+Run by file path with the 32-bit Python whose standard library the server should carry,
+with PyInstaller, bitbridge and rpyc importable by it (``bitbridge server32 build``
+arranges that on Linux; on Windows, ``pip install pyinstaller bitbridge`` into a 32-bit
+python.org Python). Run by path, it uses the standard library only and imports its
+sibling ``standalone.py`` by name, so the folder needs nothing else on the path; it also
+runs as ``python -m bitbridge.provision.freeze.freeze32`` where bitbridge is installed::
 
     python freeze32.py [--onefile] [--imports numpy ...] [--dist DIR] [-- PYINSTALLER-OPTION ...]
 
@@ -27,6 +29,7 @@ import sysconfig
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 NAME = "bitbridge-server32"
 ENTRY = Path(__file__).with_name("server32_entry.py")
@@ -211,7 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def stage_standalone(build: Path, staged: Path, onefile: bool) -> None:
     """Turn PyInstaller's folder ``build`` into the standalone server in ``staged``."""
-    import standalone
+    if TYPE_CHECKING or __package__:  # run as a module: python -m bitbridge.provision...
+        from bitbridge.provision.freeze import standalone
+    else:  # run by path, as `bitbridge server32 build` does: the sibling script
+        import standalone
 
     folder = staged / "folder" if onefile else staged
     folder.mkdir(exist_ok=True)

@@ -47,7 +47,7 @@ def info() -> str:
 
 
 def adopt_launcher_path() -> None:
-    """On Linux the server runs through its launcher (``freeze/standalone.py``): report the
+    """On Linux the server runs through its launcher (``standalone.py``): report the
     launcher, the program a client ran, as ``sys.executable``."""
     launcher = os.environ.pop("BITBRIDGE_SERVER32_LAUNCHER", None)
     if launcher:
