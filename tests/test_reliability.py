@@ -142,3 +142,20 @@ def test_bridge_closed_names_the_cause():
     recorder.restart()
     assert recorder.pointer_size() == 4
     recorder.close()
+
+
+def test_closing_a_concurrent_bridge_after_threads_used_it_prints_nothing(capsys):
+    # Its server's serving threads used to print "file descriptor cannot be a negative
+    # integer" when the connection closed under them (3 closes in 20).
+    for _ in range(20):
+        with Recorder.configure(concurrent=True)() as recorder:
+            threads = [
+                threading.Thread(target=lambda: [recorder.pid() for _ in range(50)])
+                for _ in range(4)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "")

@@ -158,8 +158,11 @@ class BufferedSocketStream(SocketStream):  # type: ignore[misc]
         # Yielding in the loop lets the other side run when both share one processor.
         deadline = time.perf_counter() + SPIN_SECONDS
         while time.perf_counter() < deadline:
-            if select.select([self.sock], [], [], 0)[0]:
-                return True
+            try:
+                if select.select([self.sock], [], [], 0)[0]:
+                    return True
+            except (ValueError, OSError):
+                break  # closed by another thread: rpyc's own poll says so, as it expects
             _yield_processor()
         return bool(super().poll(timeout))
 
