@@ -3,13 +3,14 @@ the standard library and bitbridge."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import struct
 import threading
 from typing import Any
 
-from bitbridge import Bridge, remote32
+from bitbridge import Bridge, c_callback, remote32
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _ACTIVE_LOCK = threading.Lock()
@@ -223,3 +224,63 @@ class FailsToStart(Bridge):
         if kind == "file":
             raise FileNotFoundError(2, "No such device", "/dev/ttyUSB9")
         raise OSError("device busy")
+
+
+# expat's handler types: void start(void *user_data, const char *name, const char **atts)
+# and void end(void *user_data, const char *name).
+START_HANDLER = ctypes.CFUNCTYPE(
+    None, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p)
+)
+END_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+
+
+class Expat(Bridge):
+    """The system's i386 expat, whose parser keeps the SAX handlers it is given for later
+    calls: handlers registered in one call, called by ``XML_Parse`` in the next."""
+
+    library = "libexpat.so.1"
+
+    def __init__(self) -> None:
+        self.handlers = contextlib.ExitStack()
+        self.lib.XML_ParserCreate.restype = ctypes.c_void_p
+        self.lib.XML_ParserCreate.argtypes = [ctypes.c_char_p]
+        self.lib.XML_SetElementHandler.argtypes = [ctypes.c_void_p, START_HANDLER, END_HANDLER]
+        self.lib.XML_Parse.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+        self.parser = self.lib.XML_ParserCreate(None)
+
+    def _c_handlers(self, on_start: Any, on_end: Any) -> tuple[Any, Any]:
+        def start(_: Any, name: bytes, attributes: Any) -> None:
+            pairs = []
+            while attributes[len(pairs)] is not None:
+                pairs.append(attributes[len(pairs)].decode())
+            on_start(name.decode(), dict(zip(pairs[::2], pairs[1::2], strict=True)))
+
+        def end(_: Any, name: bytes) -> None:
+            on_end(name.decode())
+
+        return start, end
+
+    @remote32
+    def set_handlers(self, on_start: Any, on_end: Any) -> None:
+        """Register handlers that last until ``release_handlers``, as the docs advise."""
+        start, end = self._c_handlers(on_start, on_end)
+        c_start = self.handlers.enter_context(c_callback(START_HANDLER, start))
+        c_end = self.handlers.enter_context(c_callback(END_HANDLER, end))
+        self.lib.XML_SetElementHandler(self.parser, c_start, c_end)
+
+    @remote32
+    def set_handlers_for_this_call_only(self, on_start: Any, on_end: Any) -> None:
+        """The common mistake: the handlers' blocks end with this call, the parser keeps
+        their pointers."""
+        start, end = self._c_handlers(on_start, on_end)
+        with c_callback(START_HANDLER, start) as c_start, c_callback(END_HANDLER, end) as c_end:
+            self.lib.XML_SetElementHandler(self.parser, c_start, c_end)
+
+    @remote32
+    def feed(self, text: bytes, final: bool) -> int:
+        """Parse ``text``; 1 when it was well-formed so far."""
+        return int(self.lib.XML_Parse(self.parser, text, len(text), int(final)))
+
+    @remote32
+    def release_handlers(self) -> None:
+        self.handlers.close()

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bitbridge import errors
+from bitbridge import callbacks, errors
 from bitbridge.bridge import ORIGINAL, ServerInfo
 from bitbridge.client.library_path import folders_of, library_of
 from bitbridge.client.logs import SESSION as log
@@ -119,7 +119,8 @@ class InProcessSession:
             arguments, refs, transfer = payload.dumps_call(args, kwargs, pool=self._pool)
             try:
                 copied_args, copied_kwargs = payload.loads(arguments, refs)
-                result = getattr(self.instance, name)(*copied_args, **copied_kwargs)
+                with callbacks.collecting():
+                    result = getattr(self.instance, name)(*copied_args, **copied_kwargs)
                 return self._copied(name, result) if spec.copy else result
             finally:
                 transfer.finish()

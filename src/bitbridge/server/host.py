@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bitbridge import _role
+from bitbridge import _role, callbacks
 from bitbridge.errors import CopyError, ServerImportError, uncopyable
 from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server import client_packages
@@ -131,7 +131,8 @@ def invoke(
 ) -> Any:
     """Run one remote method call packed by the client; with ``copy`` pickle the result."""
     name, copy, args, kwargs = payload.loads(arguments, refs)
-    result = getattr(instance, name)(*args, **kwargs)
+    with callbacks.collecting():
+        result = getattr(instance, name)(*args, **kwargs)
     return _copied(instance, name, result, results) if copy else result
 
 
@@ -147,7 +148,8 @@ def invoke_many(
     failures: list[tuple[int, Any]] = []
     for index, (args, kwargs) in enumerate(calls):
         try:
-            results.append(method(*args, **kwargs))
+            with callbacks.collecting():
+                results.append(method(*args, **kwargs))
         except Exception:
             results.append(None)
             failures.append((index, sys.exc_info()))
