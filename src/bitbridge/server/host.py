@@ -39,14 +39,20 @@ _serving: _Serving | None = None
 
 
 def serve(settings: dict[str, Any]) -> None:
-    """Serve the client over the inherited socket until it disconnects."""
+    """Serve the client over the inherited socket (or Wine's transport) until it
+    disconnects."""
     if hasattr(signal, "SIGINT"):
         # Ctrl-C in a terminal reaches the whole process group; the client handles it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _serving
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
-    conn = connect(_inherited_socket(settings), bind_threads=concurrent)
+    if "wine" in settings:  # under Wine, started by a Linux client
+        from bitbridge.server.wine import open_connection
+
+        conn = open_connection(settings["wine"], bind_threads=concurrent)
+    else:
+        conn = connect(_inherited_socket(settings), bind_threads=concurrent)
     _serving = _Serving(conn, concurrent)
     try:
         if concurrent:
