@@ -31,24 +31,18 @@ class ServerProcess:
             "sys_path": sys_path,
             "concurrent": concurrent,
         }
-        command = list(interpreter.command)
-        if not interpreter.frozen:
-            command += ["-u", "-I", str(paths.BOOTSTRAP)]
+        if sys.pycache_prefix:
+            settings["pycache_prefix"] = sys.pycache_prefix
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_size = 0
+        self._echo = False
         try:
-            if sys.platform == "win32":
-                self.popen = _spawn(command)
-                settings["socket_share"] = server_end.share(self.popen.pid).hex()  # type: ignore[attr-defined]
-            else:
-                settings["fd"] = server_end.fileno()
-                self.popen = _spawn(command, pass_fds=(server_end.fileno(),))
+            self.popen = self._start(server_end, settings)
         except OSError as exc:
             self.socket.close()
             raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
         finally:
             server_end.close()
-        self._tail: collections.deque[bytes] = collections.deque()
-        self._tail_size = 0
-        self._echo = False
         self._stderr_reader = threading.Thread(
             target=self._read_stderr, name=f"bitbridge-stderr-{self.pid}", daemon=True
         )
@@ -59,6 +53,28 @@ class ServerProcess:
             self.popen.stdin.flush()
         except OSError:
             pass  # the process died already; the handshake reports it with its stderr
+
+    def _start(
+        self, server_end: socket.socket, settings: dict[str, Any]
+    ) -> subprocess.Popen[bytes]:
+        """Spawn the server with ``server_end``, noting in ``settings`` how to find it."""
+        command = list(self.interpreter.command)
+        if not self.interpreter.frozen:
+            command += ["-u", "-I", str(paths.BOOTSTRAP)]
+        if sys.platform == "win32":
+            popen = _spawn(command)
+            settings["socket_share"] = server_end.share(popen.pid).hex()  # type: ignore[attr-defined]
+            return popen
+        settings["fd"] = server_end.fileno()
+        return _spawn(command, pass_fds=(server_end.fileno(),))
+
+    def open_socket(self, timeout: float) -> socket.socket:
+        """Return the client's end of the connection, once the server offers it."""
+        return self.socket
+
+    def server_path(self, path: str) -> str:
+        """Return the name under which the server sees the client's file ``path``."""
+        return path
 
     @property
     def pid(self) -> int:
@@ -73,13 +89,17 @@ class ServerProcess:
         stream: IO[bytes] | None = self.popen.stderr
         assert stream is not None
         for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
-            self._tail.append(chunk)
-            self._tail_size += len(chunk)
-            while self._tail_size > STDERR_TAIL_BYTES and len(self._tail) > 1:
-                self._tail_size -= len(self._tail.popleft())
+            self._keep(chunk)
             if self._echo:
                 sys.stderr.write(chunk.decode(errors="replace"))
                 sys.stderr.flush()
+
+    def _keep(self, chunk: bytes) -> None:
+        """Add what the server wrote to the tail kept for error messages."""
+        self._tail.append(chunk)
+        self._tail_size += len(chunk)
+        while self._tail_size > STDERR_TAIL_BYTES and len(self._tail) > 1:
+            self._tail_size -= len(self._tail.popleft())
 
     def stderr_tail(self) -> str:
         """Return the last bytes the server wrote on stderr, decoded."""
@@ -108,7 +128,7 @@ class ServerProcess:
             # for the thread, not polling the process, returns the moment it is gone.
             self._stderr_reader.join(grace)
             if self._stderr_reader.is_alive() and self.popen.poll() is None:
-                self.popen.kill()
+                self._kill_now()
             self.popen.wait()
         finally:
             if self.popen.stdin is not None:
@@ -121,21 +141,19 @@ class ServerProcess:
     def kill(self) -> None:
         """Kill the server at once and reap it."""
         if self.popen.poll() is None:
-            self.popen.kill()
+            self._kill_now()
         self.stop(grace=5.0)
+
+    def _kill_now(self) -> None:
+        self.popen.kill()
 
 
 def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"env": paths.server_environment()}
     if sys.platform == "win32":
         extra["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     else:
         extra["start_new_session"] = True  # Ctrl-C in a terminal goes to the client only
     return subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=paths.server_environment(),
-        **extra,
-        **kwargs,
+        command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, **{**extra, **kwargs}
     )

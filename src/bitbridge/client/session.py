@@ -6,14 +6,17 @@ import contextlib
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import Any, cast
 
 from rpyc.core.async_ import AsyncResultTimeout
 
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
+from bitbridge.client import wine
 from bitbridge.client.interpreter import Interpreter, find_interpreter
 from bitbridge.client.process import ServerProcess
+from bitbridge.client.wine_process import WineServerProcess
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
 from bitbridge.wire import payload, shm, transport
@@ -41,32 +44,42 @@ class Session:
         # server serializes them anyway, and threads that wait here do not compete for
         # rpyc's receive loop. Re-entrant: a callback may call the bridge again.
         # Blocks for large arguments, kept between calls (one call at a time uses them).
-        self._pool = None if options.concurrent or not shm.AVAILABLE else shm.Pool()
+        self.class_name = cls.__qualname__
+        module_file = _defining_file(cls)
+        interpreter, process_class = _server_for(cls, options, Path(module_file).parent)
+        # Shared memory blocks are memfds that the server maps through /proc: a Linux server's.
+        self._shared = shm.AVAILABLE and not interpreter.wine
+        self._pool = shm.Pool() if self._shared and not options.concurrent else None
         self._call_lock: contextlib.AbstractContextManager[Any] = (
             contextlib.nullcontext() if options.concurrent else threading.RLock()
         )
-        self.class_name = cls.__qualname__
-        module_file = _defining_file(cls)
-        interpreter = find_interpreter(options.python32, options.server32)
         try:
-            self.process = ServerProcess(interpreter, sys_path=[], concurrent=options.concurrent)
+            self.process = process_class(interpreter, sys_path=[], concurrent=options.concurrent)
         except OSError as exc:
             raise errors.StartError(str(exc)) from None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
-                self.process.socket, options.start_timeout, bind_threads=options.concurrent
+                self.process.open_socket(options.start_timeout),
+                options.start_timeout,
+                bind_threads=options.concurrent,
             )
             self.conn._config["sync_request_timeout"] = options.start_timeout
             _check_version(self.conn, interpreter)
             host = self.conn.modules[HOST_MODULE]
-            arguments, refs, transfer = payload.dumps_call(args, kwargs)
+            arguments, refs, transfer = payload.dumps_call(args, kwargs, shared=self._shared)
             try:
                 self.remote = host.create(
-                    module_file, cls.__module__, cls.__qualname__, arguments, refs
+                    self.process.server_path(module_file),
+                    cls.__module__,
+                    cls.__qualname__,
+                    arguments,
+                    refs,
                 )
             finally:
                 transfer.finish()
             pid, pointer_size, python_version, executable = host.info()
+            if interpreter.wine:
+                pid = self.process.pid  # the Linux process, not Wine's Windows process id
             self.info = ServerInfo(
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
@@ -94,7 +107,13 @@ class Session:
     ) -> Any:
         self._check_open()
         arguments, refs, transfer = payload.dumps_call(
-            args, kwargs, name, spec.copy, limit=self._shared_limit, pool=self._pool
+            args,
+            kwargs,
+            name,
+            spec.copy,
+            limit=self._shared_limit,
+            pool=self._pool,
+            shared=self._shared,
         )
         timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         what = f"{self.class_name}.{name}()"
@@ -196,6 +215,19 @@ class Session:
                 f"interpreter that can run bitbridge's bootstrap?{where}"
             )
         return errors.StartError(f"the server failed to start: {exc!r}{where}")
+
+
+def _server_for(
+    cls: type, options: BridgeOptions, near: Path
+) -> tuple[Interpreter, type[ServerProcess]]:
+    """Return what hosts the server of ``cls`` and the kind of process it runs in: a
+    Windows Python under Wine for a Windows DLL on Linux, else a 32-bit interpreter."""
+    library, libtype = getattr(cls, "library", None), getattr(cls, "libtype", None)
+    if sys.platform != "win32" and wine.needs_wine(
+        library, libtype, near, options.python32, options.server32
+    ):
+        return wine.find_windows_python(options.python32), WineServerProcess
+    return find_interpreter(options.python32, options.server32), ServerProcess
 
 
 def _check_version(conn: transport.BridgeConnection, interpreter: Interpreter) -> None:

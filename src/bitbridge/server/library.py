@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bitbridge.errors import LibraryLoadError, LibraryNotFound, WrongArchitecture
+from bitbridge.paths import library_candidates
 
 LIBTYPES = {"cdll": "CDLL", "windll": "WinDLL", "oledll": "OleDLL"}
 
@@ -37,7 +38,7 @@ def load_library(library: str | os.PathLike[str] | None, libtype: str | None, ne
         return _load_assembly(Path(library), near)
     loader = _loader(libtype)
     tried: list[str] = []
-    for candidate in candidates(Path(library), near, SUFFIX):
+    for candidate in library_candidates(Path(library), near, SUFFIX):
         if not candidate.is_file():
             tried.append(f"{candidate}: no such file")
             continue
@@ -68,7 +69,7 @@ def _load_assembly(library: Path, near: Path) -> Any:
     """
     from bitbridge.server import dotnet  # ctypes over Mono: imported only when needed
 
-    tried = candidates(library, near, ".dll")
+    tried = library_candidates(library, near, ".dll")
     for candidate in tried:
         if candidate.is_file():
             try:
@@ -94,15 +95,6 @@ def _loader(libtype: str) -> Any:
     if loader is None:
         raise LibraryLoadError(f"libtype {libtype!r} is available on Windows only")
     return loader
-
-
-def candidates(library: Path, near: Path, suffix: str) -> list[Path]:
-    """The files a library name stands for: in ``near`` unless absolute, with ``suffix``
-    added unless it has it, then as it is."""
-    base = library if library.is_absolute() else near / library
-    if base.suffix.lower() == suffix:
-        return [base]
-    return [base.with_name(base.name + suffix), base]
 
 
 def _search_names(name: str) -> list[str]:

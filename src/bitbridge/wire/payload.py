@@ -66,6 +66,8 @@ class Transfer:
 
     limit: int | None = None
     pool: shm.Pool | None = None
+    #: Whether buffers go through shared memory (else arrays travel as copies).
+    shared: bool = shm.AVAILABLE
     # (block, bytes in use) of this message
     blocks: list[tuple[shm.Block, int]] = field(default_factory=list)
     # (block, client array, whether the block holds the array's own bytes) to copy back
@@ -160,7 +162,8 @@ class _Pickler(pickle.Pickler):
         if self.transfer is not None:
             if isinstance(obj, _LargeBytes):
                 return _shared_bytes, (self.transfer.share(memoryview(obj.data)), bytes)
-            if type(obj) is bytearray and len(obj) >= SHARED_BYTES_FROM and shm.AVAILABLE:
+            shared = self.transfer.shared
+            if type(obj) is bytearray and len(obj) >= SHARED_BYTES_FROM and shared:
                 return _shared_bytes, (self.transfer.share(memoryview(obj)), bytearray)
             code = _array_code(obj)
             if code is not None:
@@ -177,7 +180,7 @@ class _Pickler(pickle.Pickler):
         data = _contiguous(obj) if is_numpy else obj
         view = memoryview(data)
         length = view.nbytes // ctypes.sizeof(_CTYPES[code])
-        if not shm.AVAILABLE:
+        if not self.transfer.shared:
             return _ctypes_copy, (code, view.tobytes(), length)
         handle = self.transfer.share(view)
         writable = obj.flags.writeable if is_numpy else not memoryview(obj).readonly
@@ -226,8 +229,8 @@ class _LargeBytes:
         self.data = data
 
 
-def _wrap(value: Any) -> Any:
-    if type(value) is bytes and len(value) >= SHARED_BYTES_FROM and shm.AVAILABLE:
+def _wrap(value: Any, shared: bool) -> Any:
+    if type(value) is bytes and len(value) >= SHARED_BYTES_FROM and shared:
         return _LargeBytes(value)
     is_callback = callable(value) and not isinstance(value, (type, BaseNetref))
     return _Reference(value) if is_callback else value
@@ -239,13 +242,19 @@ def dumps_call(
     *header: Any,
     limit: int | None = None,
     pool: shm.Pool | None = None,
+    shared: bool = shm.AVAILABLE,
 ) -> tuple[bytes, tuple[Any, ...], Transfer]:
     """Pickle ``(*header, args, kwargs)``; return the bytes, the objects set aside and
     the shared memory to finish after the call. ``limit`` caps the bytes shared;
-    ``pool`` keeps blocks for later calls."""
-    wrapped = (*header, tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
+    ``pool`` keeps blocks for later calls; ``shared=False`` copies arrays instead (a
+    server that cannot map the blocks)."""
+    wrapped = (
+        *header,
+        tuple(_wrap(v, shared) for v in args),
+        {k: _wrap(v, shared) for k, v in kwargs.items()},
+    )
     refs: list[Any] = []
-    transfer = Transfer(limit, pool)
+    transfer = Transfer(limit, pool, shared)
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, refs, transfer).dump(wrapped)

@@ -1,0 +1,113 @@
+"""A server in a 32-bit Windows Python under Wine, started by a Linux client.
+
+The server gets what a Linux server gets (one JSON line of settings on stdin, which stays
+open as its lifeline, and the client's socket pair end as an inherited file
+descriptor), with every path given through Wine's ``Z:`` drive, and a per-server secret.
+Its first line on stdout says which transport it took (see ``server/wine.py``): the
+inherited socket, or a loopback TCP listener whose one connection must prove the secret.
+Everything else it writes on stdout is copied to the client's stdout.
+
+All three of its standard streams are pipes: a Windows Python under Wine dies at start
+when any of them is a regular file.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from typing import IO, Any
+
+from bitbridge import paths
+from bitbridge.client import wine
+from bitbridge.client.interpreter import Interpreter
+from bitbridge.client.process import ServerProcess
+from bitbridge.errors import StartError
+from bitbridge.wire import handshake
+
+
+class WineServerProcess(ServerProcess):
+    """A server process under Wine; see the module's documentation."""
+
+    def __init__(
+        self, interpreter: Interpreter, sys_path: list[str], concurrent: bool = False
+    ) -> None:
+        self.transport = wine.transport()
+        self._secret = handshake.new_secret()
+        self._report: bytes | None = None
+        self._reported = threading.Event()
+        wine.warm_up()
+        super().__init__(interpreter, [wine.winpath(p) for p in sys_path], concurrent)
+        self._stdout_reader = threading.Thread(
+            target=self._read_stdout, name=f"bitbridge-stdout-{self.pid}", daemon=True
+        )
+        self._stdout_reader.start()
+
+    def _start(
+        self, server_end: socket.socket, settings: dict[str, Any]
+    ) -> subprocess.Popen[bytes]:
+        settings["packages"] = {name: wine.winpath(p) for name, p in settings["packages"].items()}
+        settings["pycache_prefix"] = wine.winpath(paths.wine_folder() / "pycache")
+        settings["wine"] = {"transport": self.transport, "secret": self._secret.hex()}
+        pass_fds: tuple[int, ...] = ()
+        if self.transport != "tcp":
+            settings["wine"]["fd"] = server_end.fileno()
+            pass_fds = (server_end.fileno(),)
+        command = [*self.interpreter.command, "-u", "-I", wine.winpath(paths.BOOTSTRAP)]
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=wine.environment(),
+            pass_fds=pass_fds,
+            start_new_session=True,  # one group to kill; Ctrl-C goes to the client only
+        )
+
+    def _read_stdout(self) -> None:
+        stream: IO[bytes] | None = self.popen.stdout
+        assert stream is not None
+        try:
+            self._report = stream.readline()
+        finally:
+            self._reported.set()
+        for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
+            self._keep(chunk)  # a crash dump of winedbg comes this way
+            sys.stdout.write(chunk.decode(errors="replace"))
+            sys.stdout.flush()
+
+    def open_socket(self, timeout: float) -> socket.socket:
+        """Wait for the server's transport; connect and prove the secret if it is TCP."""
+        if not self._reported.wait(timeout):
+            raise StartError(f"the server under Wine did not start within {timeout} s")
+        if not self._report:
+            raise ConnectionError("the server under Wine exited before it was ready")
+        try:
+            report = json.loads(self._report)
+        except ValueError:
+            raise StartError(
+                f"the server under Wine said {self._report!r} instead of its transport"
+            ) from None
+        if report.get("transport") == "fd":
+            return self.socket
+        self.socket.close()
+        self.socket = socket.create_connection(("127.0.0.1", int(report["port"])), timeout)
+        try:
+            handshake.client_half(self.socket, self._secret, timeout)
+        except handshake.HandshakeError as exc:
+            raise StartError(f"the server under Wine failed the handshake: {exc}") from None
+        return self.socket
+
+    def server_path(self, path: str) -> str:
+        return wine.winpath(path)
+
+    def stop(self, grace: float = 2.0) -> None:
+        super().stop(grace)
+        self._stdout_reader.join(1.0)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+
+    def _kill_now(self) -> None:
+        wine.kill_group(self.popen.pid)
