@@ -1,5 +1,6 @@
-"""The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove
-and serve. Runs in the client's environment, from the command line."""
+"""The bitbridge command: doctor, python32 install|list|remove, mono32 install|remove,
+wine install|list|remove and serve. Runs in the client's environment, from the command
+line."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bitbridge.client.interpreter import (
 )
 from bitbridge.errors import InterpreterNotFound
 from bitbridge.provision import ProvisionError, python32
+from bitbridge.provision import wine as wine_provision
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     mono_install.add_argument("--force", action="store_true", help="provision again")
     mono_actions.add_parser("remove", help="remove the provisioned Mono")
+    wine_provision.add_parser(commands)
     serve = commands.add_parser(
         "serve", help="start a bridge by hand and explore it in an interactive console"
     )
@@ -61,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bitbridge.console import serve as serve_bridge
 
             return serve_bridge(args.module_file, args.class_name, args.python32)
+        if args.command == "wine":
+            return wine_provision.main(args)
         if args.command == "mono32":
             from bitbridge.provision import mono32
 
@@ -107,6 +112,7 @@ def doctor() -> int:
     installed = installed_server()
     frozen = installed.command[0] if installed else f"none in {paths.server32_folder()}"
     print(f"installed frozen server: {frozen}")
+    doctor_wine()
     try:
         interpreter = find_interpreter()
     except InterpreterNotFound as exc:
@@ -124,6 +130,12 @@ def doctor() -> int:
     if server_bits != 32:
         print("  note: this is not a 32-bit interpreter; it can host 64-bit libraries only")
     return 0
+
+
+def doctor_wine() -> None:
+    """Print what a Windows DLL's bridge would use: Wine, its prefix, the Windows Python."""
+    for line in wine_provision.doctor_lines():
+        print(line)
 
 
 if __name__ == "__main__":
