@@ -56,17 +56,6 @@ def echo() -> Iterator[Echo]:
     yield from started_32bit(Echo)
 
 
-def started_under_wine(cls: type[B], transport: str) -> Iterator[B]:
-    """Start a bridge whose server runs under Wine, over the given transport."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BITBRIDGE_WINE_TRANSPORT", transport)
-        bridge = cls()
-    with bridge:
-        assert server_info(bridge).pointer_size == 4
-        assert "Windows Python" in server_info(bridge).interpreter
-        yield bridge
-
-
 #: Where the C++ example runs: natively, and from Linux also as its Windows DLL under
 #: Wine over each transport (on Windows, ``Cpp`` loads the DLL itself).
 CPP_HOSTS = ["native"] if sys.platform == "win32" else ["native", "wine_fd", "wine_tcp"]
@@ -85,6 +74,7 @@ def cpp(request: pytest.FixtureRequest) -> Iterator[Cpp]:
         yield from started_32bit(Cpp)
     else:
         from cpp import CppWindows
+        from wine_tools import started_under_wine
 
         yield from started_under_wine(CppWindows, where.removeprefix("wine_"))
 

@@ -78,18 +78,24 @@ class WineServerProcess(ServerProcess):
             sys.stdout.write(chunk.decode(errors="replace"))
             sys.stdout.flush()
 
-    def open_socket(self, timeout: float) -> socket.socket:
-        """Wait for the server's transport; connect and prove the secret if it is TCP."""
+    def transport_report(self, timeout: float) -> dict[str, Any]:
+        """Wait for the server to say which transport it took: ``{"transport": "fd"}``,
+        or ``{"transport": "tcp", "port": ...}``."""
         if not self._reported.wait(timeout):
             raise StartError(f"the server under Wine did not start within {timeout} s")
         if not self._report:
             raise ConnectionError("the server under Wine exited before it was ready")
         try:
-            report = json.loads(self._report)
+            report: dict[str, Any] = json.loads(self._report)
         except ValueError:
             raise StartError(
                 f"the server under Wine said {self._report!r} instead of its transport"
             ) from None
+        return report
+
+    def open_socket(self, timeout: float) -> socket.socket:
+        """Wait for the server's transport; connect and prove the secret if it is TCP."""
+        report = self.transport_report(timeout)
         if report.get("transport") == "fd":
             return self.socket
         self.socket.close()
