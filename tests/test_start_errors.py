@@ -17,6 +17,7 @@ from bitbridge import (
     StartError,
     WrongArchitecture,
 )
+from bitbridge.client.interpreter import first_32bit_python
 
 sys.path.insert(0, os.path.join(HERE, "data"))
 
@@ -111,3 +112,19 @@ def test_a_server_running_another_bitbridge_release_fails_with_the_fix(monkeypat
     message = str(raised.value)
     assert re.search(r"the server runs bitbridge 0\.0\.1, the client bitbridge \S+", message)
     assert "same release" in message
+
+
+def test_the_py_launchers_listing_gives_its_first_32_bit_python():
+    # `py -0p` of Python 3.12's launcher, and of older ones (Windows only runs it; the
+    # Windows suite under Wine shows that the lookup runs and reports no launcher there).
+    python311 = "C:\\Users\\me\\AppData\\Local\\Programs\\Python311-32\\python.exe"
+    python312 = "C:\\Program Files\\Python312\\python.exe"
+    listing = f" -V:3.12 *        {python312}\n -V:3.11-32       {python311}\n"
+    found = first_32bit_python(listing)
+    assert found is not None
+    assert found.command == (python311,)
+    assert found.origin == "the py launcher (3.11-32)"
+    older = first_32bit_python(" -3.9-32        C:\\Python39-32\\python.exe\n")
+    assert older is not None
+    assert older.command == ("C:\\Python39-32\\python.exe",)
+    assert first_32bit_python(" -V:3.12 *        C:\\Python312\\python.exe\n") is None

@@ -183,6 +183,11 @@ def py_launcher_32bit() -> Interpreter | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
+    return first_32bit_python(listing)
+
+
+def first_32bit_python(listing: str) -> Interpreter | None:
+    """Return the first 32-bit Python of a ``py -0p`` listing, if it names one."""
     for line in listing.splitlines():
         match = re.match(r"\s*-V?:?(\d+\.\d+)-32\s+\*?\s*(.+\.exe)\s*$", line)
         if match:
