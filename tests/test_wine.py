@@ -7,13 +7,18 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from bridges import CPP_FOLDER, HERE, Recorder
+from cpp import CppWindows
+from echo import Echo
+from processes import fd_count
 from wine_bridges import TEST_DLL, Item, WineTest
 from wine_tools import ROOT, build_dll, started_under_wine, windows_python
 
 from bitbridge import InterpreterNotFound, StartError, WrongArchitecture, server_info
 from bitbridge.client import wine
+from bitbridge.wire import shm
 
 CPP_DLL = Path(CPP_FOLDER, "cpp_lib32.dll")
 CPP_SO = Path(CPP_FOLDER, "cpp_lib32.so")
@@ -155,3 +160,31 @@ def test_the_prefix_is_bitbridges_own(wine_test):
         variables = environ.read().split(b"\0")
     assert f"WINEPREFIX={prefix}".encode() in variables
     assert not any(v.startswith((b"DISPLAY=", b"PYTHON")) for v in variables)
+
+
+def test_arrays_share_an_arena_that_stays_bounded_and_goes_at_close():
+    fds_before = fd_count()
+    with CppWindows() as cpp:
+        arena = cpp.__dict__["_bitbridge_session"].process.arena
+        assert arena is not None
+        for _ in range(3):
+            for size in (1, 1000, 2_000_000):
+                values = np.ones(size)
+                cpp.scalar_multiply_in_place(2.0, values)  # written in place, in the arena
+                assert values[-1] == 2.0
+                assert cpp.scalar_multiply(1.0, values)[-1] == 2.0  # a result in the arena
+        assert os.fstat(arena.fd).st_blocks * 512 <= 4 * shm.KEEP_BYTES  # memory in use
+        ident = arena.ident
+    assert ident not in shm.ARENAS
+    with open("/proc/self/maps") as maps:
+        assert not [line for line in maps if line.split()[4] == str(ident)]
+    assert fd_count() == fds_before
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray])
+def test_large_bytes_travel_through_the_arena_both_ways_and_keep_their_type(kind):
+    data = kind(os.urandom(3 << 20))
+    with Echo.configure(python32=windows_python())() as echo:
+        (received,), _ = echo.send_data(data)  # a copied result, as large
+    assert type(received) is kind
+    assert received == data

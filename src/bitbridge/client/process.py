@@ -14,12 +14,16 @@ from typing import IO, Any
 
 from bitbridge import paths
 from bitbridge.client.interpreter import Interpreter
+from bitbridge.wire import shm
 
 STDERR_TAIL_BYTES = 64 * 1024
 
 
 class ServerProcess:
     """A running server process, the client's end of its socket and its stderr tail."""
+
+    #: The shared memory arena handed to the server, if any (a server under Wine).
+    arena: shm.Arena | None = None
 
     def __init__(
         self, interpreter: Interpreter, sys_path: list[str], concurrent: bool = False
@@ -75,6 +79,11 @@ class ServerProcess:
     def server_path(self, path: str) -> str:
         """Return the name under which the server sees the client's file ``path``."""
         return path
+
+    @property
+    def shared_memory(self) -> bool:
+        """Whether buffers can go through shared memory to this server."""
+        return shm.AVAILABLE and not self.interpreter.wine
 
     @property
     def pid(self) -> int:

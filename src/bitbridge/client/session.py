@@ -40,16 +40,12 @@ class Session:
         # Why the bridge stopped working, raised again by every later call.
         self._failure: errors.BridgeError | None = None
         self._close_lock = threading.Lock()
-        # One call at a time from this client, unless the library is thread-safe: the
-        # server serializes them anyway, and threads that wait here do not compete for
-        # rpyc's receive loop. Re-entrant: a callback may call the bridge again.
-        # Blocks for large arguments, kept between calls (one call at a time uses them).
         self.class_name = cls.__qualname__
         module_file = _defining_file(cls)
         interpreter, process_class = _server_for(cls, options, Path(module_file).parent)
-        # Shared memory blocks are memfds that the server maps through /proc: a Linux server's.
-        self._shared = shm.AVAILABLE and not interpreter.wine
-        self._pool = shm.Pool() if self._shared and not options.concurrent else None
+        # One call at a time from this client, unless the library is thread-safe: the
+        # server serializes them anyway, and threads that wait here do not compete for
+        # rpyc's receive loop. Re-entrant: a callback may call the bridge again.
         self._call_lock: contextlib.AbstractContextManager[Any] = (
             contextlib.nullcontext() if options.concurrent else threading.RLock()
         )
@@ -57,16 +53,23 @@ class Session:
             self.process = process_class(interpreter, sys_path=[], concurrent=options.concurrent)
         except OSError as exc:
             raise errors.StartError(str(exc)) from None
+        self._pool: shm.Pool | None = None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
                 self.process.open_socket(options.start_timeout),
                 options.start_timeout,
                 bind_threads=options.concurrent,
             )
+            # Blocks for large arguments, kept between calls (one call at a time uses them).
+            self._shared, self._arena = self.process.shared_memory, self.process.arena
+            if self._shared and not options.concurrent:
+                self._pool = shm.Pool(self._arena)
             self.conn._config["sync_request_timeout"] = options.start_timeout
             _check_version(self.conn, interpreter)
             host = self.conn.modules[HOST_MODULE]
-            arguments, refs, transfer = payload.dumps_call(args, kwargs, shared=self._shared)
+            arguments, refs, transfer = payload.dumps_call(
+                args, kwargs, shared=self._shared, arena=self._arena
+            )
             try:
                 self.remote = host.create(
                     self.process.server_path(module_file),
@@ -88,6 +91,7 @@ class Session:
         except BaseException as exc:
             self.closed = True
             self.process.kill()
+            self._release_memory()
             raise self._start_error(exc, interpreter, options) from None
         self.process.echo_stderr()
 
@@ -114,6 +118,7 @@ class Session:
             limit=self._shared_limit,
             pool=self._pool,
             shared=self._shared,
+            arena=self._arena,
         )
         timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         what = f"{self.class_name}.{name}()"
@@ -163,9 +168,15 @@ class Session:
         with contextlib.suppress(Exception):
             self.conn.close()
         self.process.stop()
+        self._release_memory()
+
+    def _release_memory(self) -> None:
+        """Release the shared memory of this bridge (its server has gone)."""
         if self._pool is not None:
             self._pool.close()
         shm.MAPPINGS.forget(self.process.pid)
+        if self.process.arena is not None:
+            self.process.arena.close()
 
     def _check_open(self) -> None:
         if self._failure is not None:

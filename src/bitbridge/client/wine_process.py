@@ -4,7 +4,8 @@ The server gets what a Linux server gets (one JSON line of settings on stdin, wh
 open as its lifeline, and the client's socket pair end as an inherited file
 descriptor), with every path given through Wine's ``Z:`` drive, and a per-server secret.
 Its first line on stdout says which transport it took (see ``server/wine.py``): the
-inherited socket, or a loopback TCP listener whose one connection must prove the secret.
+inherited socket, or a loopback TCP listener whose one connection must prove the secret;
+and whether it mapped the shared memory arena (``wire/shm.py``), an inherited memfd.
 Everything else it writes on stdout is copied to the client's stdout.
 
 All three of its standard streams are pipes: a Windows Python under Wine dies at start
@@ -25,7 +26,7 @@ from bitbridge.client import wine
 from bitbridge.client.interpreter import Interpreter
 from bitbridge.client.process import ServerProcess
 from bitbridge.errors import StartError
-from bitbridge.wire import handshake
+from bitbridge.wire import handshake, shm
 
 
 class WineServerProcess(ServerProcess):
@@ -39,7 +40,12 @@ class WineServerProcess(ServerProcess):
         self._report: bytes | None = None
         self._reported = threading.Event()
         wine.warm_up()
-        super().__init__(interpreter, [wine.winpath(p) for p in sys_path], concurrent)
+        self.arena = shm.Arena.create()
+        try:
+            super().__init__(interpreter, [wine.winpath(p) for p in sys_path], concurrent)
+        except BaseException:
+            self.arena.close()
+            raise
         self._stdout_reader = threading.Thread(
             target=self._read_stdout, name=f"bitbridge-stdout-{self.pid}", daemon=True
         )
@@ -50,11 +56,16 @@ class WineServerProcess(ServerProcess):
     ) -> subprocess.Popen[bytes]:
         settings["packages"] = {name: wine.winpath(p) for name, p in settings["packages"].items()}
         settings["pycache_prefix"] = wine.winpath(paths.wine_folder() / "pycache")
-        settings["wine"] = {"transport": self.transport, "secret": self._secret.hex()}
-        pass_fds: tuple[int, ...] = ()
+        assert self.arena is not None
+        settings["wine"] = {
+            "transport": self.transport,
+            "secret": self._secret.hex(),
+            "arena": {"fd": self.arena.fd, "size": self.arena.size, "id": self.arena.ident},
+        }
+        pass_fds = [self.arena.fd]
         if self.transport != "tcp":
             settings["wine"]["fd"] = server_end.fileno()
-            pass_fds = (server_end.fileno(),)
+            pass_fds.append(server_end.fileno())
         command = [*self.interpreter.command, "-u", "-I", wine.winpath(paths.BOOTSTRAP)]
         return subprocess.Popen(
             command,
@@ -62,7 +73,7 @@ class WineServerProcess(ServerProcess):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=wine.environment(),
-            pass_fds=pass_fds,
+            pass_fds=tuple(pass_fds),
             start_new_session=True,  # one group to kill; Ctrl-C goes to the client only
         )
 
@@ -96,6 +107,9 @@ class WineServerProcess(ServerProcess):
     def open_socket(self, timeout: float) -> socket.socket:
         """Wait for the server's transport; connect and prove the secret if it is TCP."""
         report = self.transport_report(timeout)
+        if not report.get("arena") and self.arena is not None:
+            self.arena.close()  # this Wine cannot map it: arrays travel as copies
+            self.arena = None
         if report.get("transport") == "fd":
             return self.socket
         self.socket.close()
@@ -108,6 +122,10 @@ class WineServerProcess(ServerProcess):
 
     def server_path(self, path: str) -> str:
         return wine.winpath(path)
+
+    @property
+    def shared_memory(self) -> bool:
+        return self.arena is not None
 
     def stop(self, grace: float = 2.0) -> None:
         super().stop(grace)

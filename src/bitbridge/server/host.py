@@ -20,7 +20,7 @@ from bitbridge import _role
 from bitbridge.errors import CopyError, ServerImportError
 from bitbridge.modules import load_from_file
 from bitbridge.server.library import load_library
-from bitbridge.wire import payload
+from bitbridge.wire import payload, shm
 from bitbridge.wire.transport import BridgeConnection, connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
@@ -30,9 +30,11 @@ CONCURRENT_THREADS = 16
 class _Serving:
     """This server process's one connection and the blocks of its copied results."""
 
-    def __init__(self, conn: BridgeConnection, concurrent: bool) -> None:
+    def __init__(
+        self, conn: BridgeConnection, concurrent: bool, arena: shm.Arena | None = None
+    ) -> None:
         self.conn = conn
-        self.results = payload.ResultBlocks(in_order=not concurrent)
+        self.results = payload.ResultBlocks(in_order=not concurrent, arena=arena)
 
 
 _serving: _Serving | None = None
@@ -47,13 +49,14 @@ def serve(settings: dict[str, Any]) -> None:
     global _serving
     sys.path[:0] = settings.get("sys_path", [])
     concurrent = bool(settings.get("concurrent"))
+    arena = None
     if "wine" in settings:  # under Wine, started by a Linux client
         from bitbridge.server.wine import open_connection
 
-        conn = open_connection(settings["wine"], bind_threads=concurrent)
+        conn, arena = open_connection(settings["wine"], bind_threads=concurrent)
     else:
         conn = connect(_inherited_socket(settings), bind_threads=concurrent)
-    _serving = _Serving(conn, concurrent)
+    _serving = _Serving(conn, concurrent, arena)
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)

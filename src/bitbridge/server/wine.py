@@ -12,14 +12,17 @@ Two transports, the first when this Wine has it:
   handshake's greeting and nothing else; each has a short deadline, so one that says
   nothing cannot hold up the real client.
 
-The transport chosen is reported to the client as one JSON line on stdout.
+The client's shared memory arena (``wire/shm.py``), an inherited memfd, is mapped through
+the same export. What was chosen is reported to the client as one JSON line on stdout.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import json
+import os
 import socket
 import sys
 import threading
@@ -29,7 +32,7 @@ from typing import Any
 from rpyc.core.stream import Stream
 from rpyc.lib import Timeout
 
-from bitbridge.wire import handshake
+from bitbridge.wire import handshake, shm
 from bitbridge.wire.transport import BridgeConnection, connect, connect_stream
 
 GENERIC_READ, GENERIC_WRITE = 0x80000000, 0x40000000
@@ -149,23 +152,36 @@ class HandleStream(Stream):  # type: ignore[misc]
             sent += written.value
 
 
-def open_connection(settings: dict[str, Any], bind_threads: bool) -> BridgeConnection:
-    """Open the transport that ``settings`` (the client's ``wine`` settings) allow,
-    report it on stdout, and return the connection."""
+def open_connection(
+    settings: dict[str, Any], bind_threads: bool
+) -> tuple[BridgeConnection, shm.Arena | None]:
+    """Open the transport that ``settings`` (the client's ``wine`` settings) allow and
+    map the shared memory arena if there is one; report both on stdout; return the
+    connection and the arena."""
     transport = settings.get("transport", "auto")
-    use_fd = transport == "fd" or (transport == "auto" and fd_export() is not None)
-    if use_fd:
+    has_export = fd_export() is not None
+    arena = open_arena(settings["arena"]) if "arena" in settings and has_export else None
+    if transport == "fd" or (transport == "auto" and has_export):
         stream = HandleStream(int(settings["fd"]))
-        _report({"transport": "fd"})
-        return connect_stream(stream, bind_threads=bind_threads)
+        _report({"transport": "fd", "arena": arena is not None})
+        return connect_stream(stream, bind_threads=bind_threads), arena
     secret = bytes.fromhex(settings["secret"])
     listener = _listen()
-    _report({"transport": "tcp", "port": listener.getsockname()[1]})
+    _report({"transport": "tcp", "port": listener.getsockname()[1], "arena": arena is not None})
     deadline = time.monotonic() + float(settings.get("accept_timeout", 60.0))
     sock = accept_proven(listener, secret, deadline)
     if sock is None:
         raise SystemExit("bitbridge server: no client proved the secret in time")
-    return connect(sock, bind_threads=bind_threads, spin=False)
+    return connect(sock, bind_threads=bind_threads, spin=False), arena
+
+
+def open_arena(settings: dict[str, Any]) -> shm.Arena:
+    """Map the client's shared memory arena, an inherited memfd, by its views."""
+    open_osfhandle = getattr(importlib.import_module("msvcrt"), "open_osfhandle")  # noqa: B009
+    descriptor = open_osfhandle(fd_to_handle(int(settings["fd"])), os.O_RDWR)
+    return shm.Arena(
+        descriptor, int(settings["size"]), int(settings["id"]), first_half=False, whole=False
+    )
 
 
 def _report(details: dict[str, Any]) -> None:

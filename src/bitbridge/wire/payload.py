@@ -68,6 +68,8 @@ class Transfer:
     pool: shm.Pool | None = None
     #: Whether buffers go through shared memory (else arrays travel as copies).
     shared: bool = shm.AVAILABLE
+    #: Where blocks are made when there is no pool: an arena, or memfds of their own.
+    arena: shm.Arena | None = None
     # (block, bytes in use) of this message
     blocks: list[tuple[shm.Block, int]] = field(default_factory=list)
     # (block, client array, whether the block holds the array's own bytes) to copy back
@@ -81,7 +83,7 @@ class Transfer:
                 f"the buffers of this call hold over {self.limit // (1 << 20)} MiB, more "
                 "than a 32-bit server can map at once; pass the data in parts"
             )
-        block = self.pool.take(size) if self.pool is not None else shm.Block(size)
+        block = self.pool.take(size) if self.pool is not None else _new_block(size, self.arena)
         self.blocks.append((block, size))
         block.map[:size] = data.cast("B")
         return block.handle(size)
@@ -104,6 +106,10 @@ class Transfer:
                 else:
                     block.close()
             self.blocks.clear()
+
+
+def _new_block(size: int, arena: shm.Arena | None) -> shm.Block:
+    return arena.block(size) if arena is not None else shm.Block(size)
 
 
 def _same(value: Any) -> Any:
@@ -243,18 +249,19 @@ def dumps_call(
     limit: int | None = None,
     pool: shm.Pool | None = None,
     shared: bool = shm.AVAILABLE,
+    arena: shm.Arena | None = None,
 ) -> tuple[bytes, tuple[Any, ...], Transfer]:
     """Pickle ``(*header, args, kwargs)``; return the bytes, the objects set aside and
     the shared memory to finish after the call. ``limit`` caps the bytes shared;
-    ``pool`` keeps blocks for later calls; ``shared=False`` copies arrays instead (a
-    server that cannot map the blocks)."""
+    ``pool`` keeps blocks for later calls; ``arena`` holds them (a server under Wine);
+    ``shared=False`` copies arrays instead (a server that cannot map the blocks)."""
     wrapped = (
         *header,
         tuple(_wrap(v, shared) for v in args),
         {k: _wrap(v, shared) for k, v in kwargs.items()},
     )
     refs: list[Any] = []
-    transfer = Transfer(limit, pool, shared)
+    transfer = Transfer(limit, pool, shared, arena)
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, refs, transfer).dump(wrapped)
@@ -274,15 +281,19 @@ class ResultBlocks:
 
     KEPT_WHEN_CONCURRENT = 16
 
-    def __init__(self, in_order: bool = True) -> None:
+    def __init__(self, in_order: bool = True, arena: shm.Arena | None = None) -> None:
         self.in_order = in_order
-        self._pool = shm.Pool()
+        #: Whether results can share blocks with the client (a server under Wine: in
+        #: the ``arena`` it was handed).
+        self.shared = shm.AVAILABLE or arena is not None
+        self.arena = arena
+        self._pool = shm.Pool(arena)
         self._in_flight: collections.deque[shm.Block] = collections.deque()
         self._lock = threading.Lock()
 
     def take(self, size: int) -> shm.Block:
         """Return a block for ``size`` bytes of a result, released by a later ``recycle``."""
-        block = self._pool.take(size) if self.in_order else shm.Block(size)
+        block = self._pool.take(size) if self.in_order else _new_block(size, self.arena)
         self._in_flight.append(block)
         return block
 
@@ -305,7 +316,7 @@ class _ResultPickler(_Pickler):
         self.blocks = blocks
 
     def reducer_override(self, obj: Any) -> Any:
-        if shm.AVAILABLE:
+        if self.blocks.shared:
             if isinstance(obj, _LargeBytes):
                 return _shared_bytes, (self.share_result(memoryview(obj.data)), type(obj.data))
             if isinstance(obj, array.array) and obj.itemsize * len(obj) >= SHARED_BYTES_FROM:
@@ -349,7 +360,7 @@ def dumps_result(result: Any, blocks: ResultBlocks) -> tuple[bytes, tuple[Any, .
     refs: list[Any] = []
     buffer = io.BytesIO()
     blocks.recycle()
-    _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if shm.AVAILABLE else result)
+    _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if blocks.shared else result)
     return buffer.getvalue(), tuple(refs)
 
 
