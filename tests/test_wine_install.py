@@ -129,7 +129,7 @@ def test_doctor_reports_wine_the_prefix_and_the_windows_python(capsys):
     out = capsys.readouterr().out
     assert "Wine: wine-" in out
     assert f"Wine prefix: {paths.wine_prefix()} (exists)" in out
-    assert "Windows Python: 3.14.6, 32-bit, Windows Python under " in out
+    assert f"Windows Python: 3.14.6, 32-bit, {wine.provisioned_windows_python()} (from " in out
 
 
 def test_doctor_names_the_fix_when_the_windows_python_is_missing(monkeypatch, tmp_path, capsys):

@@ -304,13 +304,14 @@ def doctor_lines() -> list[str]:
         python = wine.find_windows_python()
     except StartError as exc:
         return [*lines, f"Windows Python: MISSING\n  {str(exc).splitlines()[-1]}"]
+    found = f"{python.command[-1]} (from {python.origin})"
     if not (paths.wine_prefix() / "system.reg").exists():
-        return [*lines, f"Windows Python: {python.describe()} (not run: no prefix yet)"]
+        return [*lines, f"Windows Python: {found}, not run: no prefix yet"]
     try:
         bits, python_version = check(Path(python.command[-1]), report=lambda _: None)
     except ProvisionError as exc:
-        return [*lines, f"Windows Python: {python.describe()} does not run: {exc}"]
-    return [*lines, f"Windows Python: {python_version}, {bits}-bit, {python.describe()}"]
+        return [*lines, f"Windows Python: {found} does not run: {exc}"]
+    return [*lines, f"Windows Python: {python_version}, {bits}-bit, {found}"]
 
 
 def _describe_prefix() -> str:
