@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +81,18 @@ def test_python32_naming_an_exe_hosts_any_bridge_under_wine(windows_recorder):
     assert windows_recorder.received() == ((), {})
     assert windows_recorder.pointer_size() == 4
     assert not windows_recorder.can_import("numpy")  # none of the client's site-packages
+
+
+@pytest.mark.parametrize("transport", ["fd", "tcp"])
+def test_concurrent_calls_overlap_in_a_server_under_wine(transport, monkeypatch):
+    monkeypatch.setenv("BITBRIDGE_WINE_TRANSPORT", transport)
+    with Recorder.configure(python32=windows_python(), concurrent=True)() as recorder:
+        with ThreadPoolExecutor(4) as pool:
+            most_active = max(pool.map(recorder.busy, [0.2] * 8))
+        assert most_active > 1  # server threads reading and writing the one connection
+        seen = []
+        assert recorder.call_back(seen.append, 1) is None
+        assert seen == [1]
 
 
 def test_remote_python_error_keeps_its_type_and_traceback(windows_recorder):

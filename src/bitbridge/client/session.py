@@ -60,9 +60,9 @@ class Session:
                 options.start_timeout,
                 bind_threads=options.concurrent,
             )
-            # Blocks for large arguments, kept between calls (one call at a time uses them).
             self._shared, self._arena = self.process.shared_memory, self.process.arena
             if self._shared and not options.concurrent:
+                # Blocks for large arguments, kept between calls (one call at a time).
                 self._pool = shm.Pool(self._arena)
             self.conn._config["sync_request_timeout"] = options.start_timeout
             _check_version(self.conn, interpreter)
@@ -165,6 +165,7 @@ class Session:
             if self.closed:
                 return
             self.closed = True
+        self.process.disconnect()
         with contextlib.suppress(Exception):
             self.conn.close()
         self.process.stop()

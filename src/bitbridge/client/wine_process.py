@@ -14,6 +14,7 @@ when any of them is a regular file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -119,6 +120,13 @@ class WineServerProcess(ServerProcess):
         except handshake.HandshakeError as exc:
             raise StartError(f"the server under Wine failed the handshake: {exc}") from None
         return self.socket
+
+    def disconnect(self) -> None:
+        # Windows code cannot shut down the inherited socket: a server thread blocked in
+        # ReadFile would wait for ever once another thread had closed the connection
+        # (concurrent=True). Its end of file comes from here instead.
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
 
     def server_path(self, path: str) -> str:
         return wine.winpath(path)

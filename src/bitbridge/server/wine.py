@@ -62,7 +62,10 @@ def fd_to_handle(fd: int, access: int = GENERIC_READ | GENERIC_WRITE) -> int:
     """Return a new Windows handle for the inherited Linux file descriptor ``fd``."""
     export = fd_export()
     if export is None:
-        raise OSError("this Wine's ntdll.dll has no wine_server_fd_to_handle")
+        raise OSError(
+            "this Wine's ntdll.dll has no wine_server_fd_to_handle: the inherited socket and "
+            "the shared memory cannot be used; set BITBRIDGE_WINE_TRANSPORT=tcp (or auto)"
+        )
     handle = ctypes.c_void_p()
     status = export(fd, access, 0, ctypes.byref(handle))
     if status or not handle.value:
