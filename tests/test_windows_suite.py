@@ -15,7 +15,7 @@ import sysconfig
 from typing import Any
 
 import pytest
-from wine_tools import BUILD, ROOT, windows_python
+from wine_tools import BUILD, ROOT
 
 from bitbridge.client import wine
 
@@ -62,8 +62,6 @@ def windows_run() -> dict[str, Any]:
         wine.winpath(BUILD / "pycache"),
         *WINDOWS_FILES,
         "-q",
-        "-p",
-        "no:randomly",
     ]
     result = subprocess.run(
         command,
@@ -111,4 +109,3 @@ def test_the_windows_run_passed_and_ran_only_these_tests(windows_run):
         if not any(nodeid == test or nodeid.startswith(f"{test}[") for test in WINDOWS_TESTS)
     ]
     assert unknown == []
-    assert windows_python().endswith("python.exe")
