@@ -138,3 +138,18 @@ def test_doctor_names_the_fix_when_the_windows_python_is_missing(monkeypatch, tm
     out = capsys.readouterr().out
     assert "Windows Python: MISSING" in out
     assert "bitbridge wine install" in out
+
+
+def test_missing_wine_packages_are_named_with_the_commands_to_run(monkeypatch):
+    from bitbridge.provision import ProvisionError
+    from bitbridge.provision import wine as wine_provision
+
+    assert wine_provision._missing_packages(["wine", "bitbridge-no-such-package"]) == [
+        "bitbridge-no-such-package"
+    ]
+    monkeypatch.setattr("os.geteuid", lambda: 1000)  # not root: nothing is installed
+    with pytest.raises(ProvisionError) as raised:
+        wine_provision._apt_install(["wine", "wine32:i386"], "Wine", print)
+    message = str(raised.value)
+    assert "dpkg --add-architecture i386 && apt-get update" in message
+    assert "apt-get install --no-install-recommends wine wine32:i386" in message
