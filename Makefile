@@ -8,20 +8,26 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # What the set-up installs system-wide (the README names each): the 32-bit C, C++ and
 # FORTRAN compilers, binutils (PyInstaller's objdump, for the frozen server), Mono's C#
-# compiler, venv for the system's python3, and Chromium with its WebDriver (the test of
-# the documentation site in a real browser); npm too where the machine has none. No i386
-# runtime package: the provisioned interpreter and the frozen server carry their own.
+# compiler, venv for the system's python3, Chromium with its WebDriver (the test of the
+# documentation site in a real browser; npm too where the machine has none), and for
+# Windows DLLs Wine (wine, wine32:i386) with mingw's 32-bit Windows C, C++ and FORTRAN
+# compilers. No i386 runtime package for Linux: the provisioned interpreter and the frozen
+# server carry their own.
 APT_PACKAGES := gcc-multilib g++-multilib gfortran-multilib python3-venv binutils mono-mcs \
-	chromium chromium-driver
+	chromium chromium-driver \
+	wine wine32:i386 gcc-mingw-w64-i686 g++-mingw-w64-i686 gfortran-mingw-w64-i686
 # What the documentation site carries so that it works offline (docs/hooks/offline_assets.py):
 # mermaid and iframe-worker from npm (pinned by docs/package-lock.json), and Python's
 # inventory (links to docs.python.org) from Debian's python3.X-doc.
 DOCS_DEPS := build/docs-deps
 EXAMPLE_LIBS := examples/cpp/cpp_lib32.so examples/cpp/cpp_lib64.so \
-	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll
+	examples/fortran/fortran_lib32.so examples/dotnet/dotnet_lib32.dll \
+	examples/cpp/cpp_lib32.dll examples/fortran/fortran_lib32.dll
+# The WINEPREFIX of the tests: made once (seconds, about 600 MB), then reused.
+export BITBRIDGE_WINE_PREFIX ?= $(CURDIR)/build/wine-prefix
 
-.PHONY: demo test lint setup system-packages python32 example-libs examples clean bench fresh-check \
-	test-matrix
+.PHONY: demo test lint setup system-packages python32 wine example-libs examples clean bench \
+	fresh-check test-matrix
 
 demo: setup
 	$(BIN)/python examples/cpp/cpp.py
@@ -59,7 +65,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests examples benchmarks docs/hooks noxfile.py
 	$(BIN)/mypy
 
-setup: system-packages $(VENV)/.installed python32 mono32 example-libs
+setup: system-packages $(VENV)/.installed python32 mono32 wine example-libs
 
 # The i386 architecture (for the provisioned interpreter) and the 32-bit compilers.
 system-packages:
@@ -81,6 +87,10 @@ $(VENV)/.installed: pyproject.toml
 python32: $(VENV)/.installed
 	@$(BIN)/bitbridge python32 install
 
+# The 32-bit Windows Python that hosts Windows DLLs under Wine (from msl-loadlib's wheel).
+wine: $(VENV)/.installed
+	@$(BIN)/bitbridge wine install
+
 # The private 32-bit Mono that hosts .NET assemblies (libtype "net"); needs mono-mcs.
 mono32: $(VENV)/.installed
 	@$(BIN)/bitbridge mono32 install
@@ -88,13 +98,12 @@ mono32: $(VENV)/.installed
 
 example-libs: $(EXAMPLE_LIBS)
 
-# Run every example against its real 32-bit library (kernel32 needs Windows).
+# Run every example against its real 32-bit library (kernel32's under Wine).
 examples: setup
-	@for example in echo cpp fortran libc dotnet; do \
+	@for example in echo cpp fortran libc dotnet kernel32; do \
 		echo "==> examples/$$example/$$example.py"; \
 		$(BIN)/python examples/$$example/$$example.py || exit 1; \
 	done
-	@echo "==> examples/kernel32/kernel32.py: Windows only (GetLocalTime of kernel32.dll), not run here"
 
 examples/cpp/cpp_lib32.so: examples/cpp/cpp_lib.cpp
 	g++ -m32 -shared -fPIC -O2 -static-libstdc++ -static-libgcc -o $@ $<
@@ -106,6 +115,15 @@ examples/cpp/cpp_lib64.so: examples/cpp/cpp_lib.cpp
 # fortran: the FORTRAN example library, 32-bit, runtime linked in statically.
 examples/fortran/fortran_lib32.so: examples/fortran/fortran_lib.f90
 	gfortran -m32 -shared -fPIC -O2 -static-libgfortran -static-libgcc -o $@ $<
+
+# The same libraries as Windows DLLs, by mingw (the tests run them under Wine); only the
+# library's own functions exported, none of the static runtime's.
+examples/cpp/cpp_lib32.dll: examples/cpp/cpp_lib.cpp
+	i686-w64-mingw32-g++ -shared -O2 -static-libstdc++ -static-libgcc -Wl,--exclude-libs,ALL -o $@ $<
+
+examples/fortran/fortran_lib32.dll: examples/fortran/fortran_lib.f90
+	i686-w64-mingw32-gfortran -shared -O2 -static-libgfortran -static-libgcc \
+		-Wl,--exclude-libs,ALL -o $@ $<
 
 # dotnet: the .NET example assembly, for x86, by Mono's C# compiler (mono-mcs).
 examples/dotnet/dotnet_lib32.dll: examples/dotnet/dotnet_lib.cs

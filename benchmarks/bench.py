@@ -1,4 +1,5 @@
-"""Side-by-side benchmark: raw-socket floor, plain rpyc, msl-loadlib 1.1.0 and bitbridge.
+"""Side-by-side benchmark: raw-socket floor, plain rpyc, msl-loadlib 1.1.0 and bitbridge,
+and bitbridge on the Windows build of the same library under Wine.
 
 Run it with ``make bench``. Every contender calls the same kind of 32-bit library from
 this 64-bit process, in one run; the measures are interleaved round by round, so a
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 import many_calls
-from contenders import Bitbridge, Floor, MslLoadlib, PlainRpyc
+from contenders import Bitbridge, BitbridgeWine, Floor, MslLoadlib, PlainRpyc
 from measures import (
     MEASURES,
     MULTIPLY_N,
@@ -69,6 +70,8 @@ def main() -> int:
         "rpyc": lambda: PlainRpyc(command),
         "msl": MslLoadlib,
         "bitbridge": Bitbridge,
+        "wine_fd": lambda: BitbridgeWine("fd"),
+        "wine_tcp": lambda: BitbridgeWine("tcp"),
     }
 
     say(f"start to first call and close: {START_REPS + 1} fresh servers each")

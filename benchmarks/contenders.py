@@ -1,4 +1,5 @@
-"""The four ways of calling the 32-bit C++ library that the benchmark compares.
+"""The ways of calling the 32-bit C++ library that the benchmark compares: four on Linux
+libraries, and bitbridge on the library's Windows DLL under Wine, over each transport.
 
 Each contender starts its own 32-bit server in ``start`` (which also makes the first
 ``add`` call), answers the measured calls, and stops its servers in ``close``. A
@@ -355,3 +356,41 @@ class Bitbridge(Contender):
             if bridge is not None:
                 bridge.close()
         self.cpp = self.echo_bridge = None
+
+
+class BitbridgeWine(Bitbridge):
+    """bitbridge from this Linux client to the C++ example's Windows DLL (``CppWindows``)
+    and an ``Echo`` hosted by the Windows Python, their servers under Wine."""
+
+    def __init__(self, transport: str) -> None:
+        super().__init__()
+        self.key = f"wine_{transport}"
+        self.name = f"bitbridge, Windows DLL under Wine ({transport})"
+        self.transport = transport
+
+    def _under_wine(self, make: Any) -> Any:
+        from bitbridge.client.wine import TRANSPORT_ENV_VAR
+
+        before = os.environ.get(TRANSPORT_ENV_VAR)
+        os.environ[TRANSPORT_ENV_VAR] = self.transport
+        try:
+            return make()
+        finally:
+            if before is None:
+                del os.environ[TRANSPORT_ENV_VAR]
+            else:
+                os.environ[TRANSPORT_ENV_VAR] = before
+
+    def start(self) -> None:
+        from cpp import CppWindows  # type: ignore[import-not-found, unused-ignore]
+
+        self.cpp = self._under_wine(CppWindows)
+        self.add(1, 2)
+
+    def open_echo(self) -> None:
+        from echo import Echo  # type: ignore[import-not-found, unused-ignore]
+
+        from bitbridge.client.wine import find_windows_python
+
+        python = find_windows_python().command[-1]
+        self.echo_bridge = self._under_wine(Echo.configure(python32=python))

@@ -22,9 +22,14 @@ import numpy as np
 from contenders import Contender, Floor, NotApplicable
 
 T = TypeVar("T")
-KEYS = ("floor", "rpyc", "msl", "bitbridge")
+LINUX_KEYS = ("floor", "rpyc", "msl", "bitbridge")
+#: bitbridge on the Windows DLL, its server under Wine, over each transport.
+WINE_KEYS = ("wine_fd", "wine_tcp")
+KEYS = LINUX_KEYS + WINE_KEYS
 NAMES = {"floor": "raw-socket floor", "rpyc": "plain rpyc", "msl": "msl-loadlib 1.1.0"}
 NAMES["bitbridge"] = "bitbridge"
+NAMES["wine_fd"] = "bitbridge under Wine, inherited socket"
+NAMES["wine_tcp"] = "bitbridge under Wine, TCP"
 
 START_REPS = 10  # after one discarded warm-up start
 ADD_ROUNDS, ADD_ROUND_SECONDS = 20, 0.06

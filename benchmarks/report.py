@@ -15,6 +15,7 @@ from measures import (
     ADD_ROUNDS,
     ECHO_BYTES,
     KEYS,
+    LINUX_KEYS,
     MEASURES,
     MULTIPLY_N,
     NAMES,
@@ -22,6 +23,7 @@ from measures import (
     THREAD_CALLS,
     THREAD_ROUNDS,
     THREADS,
+    WINE_KEYS,
     Cell,
     Results,
     describe_error,
@@ -98,6 +100,7 @@ def versions(python32: tuple[str, ...] | None) -> list[str]:
     if python32:
         code = "import struct, sys; print(sys.version.split()[0], 8 * struct.calcsize('P'), 'bit')"
         lines.append(f"32-bit Python (bitbridge, rpyc, floor): {run_text([*python32, '-c', code])}")
+    lines.append(f"Wine: {run_text(['wine', '--version'])}, Windows Python: {windows_python()}")
     try:
         from msl.loadlib import Server32
 
@@ -116,6 +119,16 @@ def versions(python32: tuple[str, ...] | None) -> list[str]:
     state = "with uncommitted changes in src/ or examples/" if dirty else "clean"
     lines.append(f"bitbridge source: commit {commit}, {state}")
     return lines
+
+
+def windows_python() -> str:
+    """The Windows Python that hosts the servers under Wine, or why there is none."""
+    try:
+        from bitbridge.client.wine import find_windows_python
+
+        return find_windows_python().describe()
+    except Exception as exc:
+        return f"none ({describe_error(exc)})"
 
 
 def load_line(wall: float, share: float, load_before: str) -> str:
@@ -171,12 +184,12 @@ def main_table(results: Results) -> list[str]:
     """The medians and ratios, with the notes the cells point to."""
     notes: list[str] = []
     lines = [
-        "| measure | " + " | ".join(NAMES[k] for k in KEYS) + " | msl-loadlib ÷ bitbridge "
+        "| measure | " + " | ".join(NAMES[k] for k in LINUX_KEYS) + " | msl-loadlib ÷ bitbridge "
         f"({X} faster) | bitbridge ÷ floor | rpyc ÷ floor |",
-        "|---" * (len(KEYS) + 4) + "|",
+        "|---" * (len(LINUX_KEYS) + 4) + "|",
     ]
     for measure, label in MEASURES.items():
-        cells = [cell_text(results[measure][k], notes) for k in KEYS]
+        cells = [cell_text(results[measure][k], notes) for k in LINUX_KEYS]
         ratios = [
             fmt_ratio(ratio(results, measure, "msl", "bitbridge")),
             fmt_ratio(ratio(results, measure, "bitbridge", "floor")),
@@ -184,7 +197,7 @@ def main_table(results: Results) -> list[str]:
         ]
         lines.append(f"| {label} | " + " | ".join(cells + ratios) + " |")
     thread_cells = []
-    for key in KEYS:
+    for key in LINUX_KEYS:
         value = thread_ratio(results, key)
         thread_cells.append("n/a" if value is None else fmt_ratio(value))
     lines.append(
@@ -192,6 +205,27 @@ def main_table(results: Results) -> list[str]:
         + " | ".join(thread_cells)
         + " | — | — | — |"
     )
+    lines.append("")
+    lines += [f"[{i}] {text}  " for i, text in enumerate(notes, 1)]
+    return lines
+
+
+def wine_table(results: Results) -> list[str]:
+    """bitbridge on the Windows DLL under Wine, each transport next to the Linux library."""
+    notes: list[str] = []
+    keys = ("bitbridge", *WINE_KEYS)
+    lines = [
+        "| measure | bitbridge, Linux library | "
+        + " | ".join(NAMES[k] for k in WINE_KEYS)
+        + " | "
+        + " | ".join(f"{NAMES[k].removeprefix('bitbridge under ')} ÷ Linux" for k in WINE_KEYS)
+        + " |",
+        "|---" * (2 * len(WINE_KEYS) + 2) + "|",
+    ]
+    for measure, label in MEASURES.items():
+        cells = [cell_text(results[measure][k], notes) for k in keys]
+        cells += [fmt_ratio(ratio(results, measure, k, "bitbridge")) for k in WINE_KEYS]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"[{i}] {text}  " for i, text in enumerate(notes, 1)]
     return lines
@@ -312,6 +346,10 @@ def render(
         "",
         *targets_table(results, memcpy, compute),
         "",
+        "## Windows DLLs under Wine",
+        "",
+        *wine_table(results),
+        "",
         f"## Spread (samples, 25th{DASH}75th percentile, minimum)",
         "",
         *spread_table(results),
@@ -330,6 +368,11 @@ def render(
         "  its frozen 32-bit server (HTTP on 127.0.0.1 plus a pickle file per call) and its",
         "  own build of `cpp_lib32`.",
         "- bitbridge: `examples/cpp/cpp.py`'s `Cpp` and `examples/echo/echo.py`'s `Echo`.",
+        "- bitbridge under Wine: `CppWindows` (the same C++ source built by mingw into",
+        "  `cpp_lib32.dll`) and `Echo` hosted by the 32-bit Windows Python of `bitbridge wine",
+        "  install`, their servers under Wine, over the inherited socket",
+        "  (`wine_server_fd_to_handle`) or over TCP with the secret's handshake",
+        "  (`BITBRIDGE_WINE_TRANSPORT=tcp`); arrays through the shared memory arena.",
         "- scalar call: each call timed on its own, in rounds of about "
         f"{ADD_ROUND_SECONDS * 1e3:.0f} ms per contender, {ADD_ROUNDS} rounds.",
         f"- echo: {ECHO_BYTES} random bytes sent and returned, checked equal (the floor",

@@ -7,6 +7,9 @@ import threading
 
 import pytest
 
+#: Natively, and from Linux also against the Windows DLL under Wine (conftest.CPP_HOSTS).
+CPP_EVERYWHERE = True
+
 
 def test_callback_runs_in_the_client_for_every_step(cpp):
     seen = []

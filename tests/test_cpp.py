@@ -1,13 +1,20 @@
-"""Every method of the C++ example, against the real 32-bit cpp_lib32.so."""
+"""Every method of the C++ example, against the real 32-bit cpp_lib32.so, and from Linux
+also against its Windows build cpp_lib32.dll under Wine."""
 
 from __future__ import annotations
 
 import ctypes
 import math
 import struct
+import sys
 
 import pytest
 from cpp import Cpp, FourPoints, Point
+
+from bitbridge import server_info
+
+#: Natively, and from Linux also against the Windows DLL under Wine (conftest.CPP_HOSTS).
+CPP_EVERYWHERE = True
 
 
 def test_add(cpp):
@@ -80,7 +87,10 @@ def test_wrong_argument_type_raises_remote_argument_error(cpp):
 
 
 def test_lib_is_a_netref_to_the_remote_library(cpp):
-    assert "cpp_lib32.so" in cpp.lib._name
+    suffix = (
+        ".dll" if "Windows" in server_info(cpp).interpreter or sys.platform == "win32" else ".so"
+    )
+    assert cpp.lib._name.endswith(f"cpp_lib32{suffix}")
 
 
 def test_client_half_keeps_names_docs_and_signatures():

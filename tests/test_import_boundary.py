@@ -60,6 +60,15 @@ def _server_modules(bridge: Bridge) -> list[str]:
     return sorted(name for name in list(sys_module.modules) if name.startswith("bitbridge"))
 
 
+def test_the_server_under_wine_imports_no_client_module():
+    from cpp import CppWindows
+
+    with CppWindows() as bridge:
+        loaded = _server_modules(bridge)
+    assert "bitbridge.server.wine" in loaded
+    assert below(loaded, CLIENT_ONLY) == []
+
+
 def test_the_frozen_server_imports_no_client_module(monkeypatch, tmp_path):
     monkeypatch.setenv("BITBRIDGE_SERVER32", str(one_folder()))
     with Modules() as bridge:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+#: Natively, and from Linux also against the Windows DLL under Wine (conftest.CPP_HOSTS).
+CPP_EVERYWHERE = True
+
 
 def test_server_has_no_numpy(recorder):
     with pytest.raises(ModuleNotFoundError, match=r"'numpy' in the server.*compiled code"):

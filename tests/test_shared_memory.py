@@ -13,10 +13,14 @@ from processes import fd_count
 from bitbridge import server_info
 from bitbridge.wire import shm
 
+#: Natively, and from Linux also against the Windows DLL under Wine (conftest.CPP_HOSTS).
+CPP_EVERYWHERE = True
+
 
 def memfd_mappings(pid: int) -> list[str]:
+    """The mappings of bitbridge's blocks in ``pid`` (not the arenas of servers under Wine)."""
     with open(f"/proc/{pid}/maps") as maps:
-        return [line for line in maps if "memfd:bitbridge" in line]
+        return [line for line in maps if "memfd:bitbridge " in line]
 
 
 def test_library_writes_into_the_clients_numpy_array(cpp):

@@ -17,6 +17,7 @@ from bitbridge import (
     StartError,
     WrongArchitecture,
 )
+from bitbridge.client.interpreter import first_32bit_python
 
 sys.path.insert(0, os.path.join(HERE, "data"))
 
@@ -147,3 +148,19 @@ def test_an_oserror_of_the_servers_init_keeps_errno_strerror_and_filename():
         FailsToStart("busy")
     assert raised.value.errno is None
     assert str(raised.value).startswith("device busy\n")  # not "[Errno None] None: None"
+
+
+def test_the_py_launchers_listing_gives_its_first_32_bit_python():
+    # `py -0p` of Python 3.12's launcher, and of older ones (Windows only runs it; the
+    # Windows suite under Wine shows that the lookup runs and reports no launcher there).
+    python311 = "C:\\Users\\me\\AppData\\Local\\Programs\\Python311-32\\python.exe"
+    python312 = "C:\\Program Files\\Python312\\python.exe"
+    listing = f" -V:3.12 *        {python312}\n -V:3.11-32       {python311}\n"
+    found = first_32bit_python(listing)
+    assert found is not None
+    assert found.command == (python311,)
+    assert found.origin == "the py launcher (3.11-32)"
+    older = first_32bit_python(" -3.9-32        C:\\Python39-32\\python.exe\n")
+    assert older is not None
+    assert older.command == ("C:\\Python39-32\\python.exe",)
+    assert first_32bit_python(" -V:3.12 *        C:\\Python312\\python.exe\n") is None

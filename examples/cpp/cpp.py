@@ -163,6 +163,13 @@ class Cpp(Bridge):
         return done  # type: ignore[no-any-return]
 
 
+class CppWindows(Cpp):
+    """The same library built for Windows by mingw (``cpp_lib32.dll``). From a Linux
+    client its server runs in a 32-bit Windows Python under Wine; on Windows it is ``Cpp``."""
+
+    library = "cpp_lib32.dll"
+
+
 def main() -> None:
     with Cpp() as cpp:
         print(f"server: {server_info(cpp)}")

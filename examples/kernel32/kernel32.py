@@ -1,10 +1,10 @@
 """The Windows stdcall example: ``GetLocalTime`` of the 32-bit ``kernel32.dll``.
 
 The library is loaded with ``libtype = "windll"``, ctypes' loader for the ``__stdcall``
-calling convention of the Windows API. Windows only: run it there with
-``python examples\\kernel32\\kernel32.py`` and a 32-bit Python installed (the ``py``
-launcher's 32-bit installs are found). On Linux, ``examples/libc/libc.py`` is the
-counterpart. Importing this module works everywhere: it only defines a class.
+calling convention of the Windows API. On Windows, run it with a 32-bit Python installed
+(the ``py`` launcher's 32-bit installs are found). On Linux, a ``windll`` bridge runs its
+server in the 32-bit Windows Python under Wine (``bitbridge wine install``), where
+``kernel32.dll`` is Wine's. ``examples/libc/libc.py`` is the Linux counterpart.
 """
 
 from __future__ import annotations

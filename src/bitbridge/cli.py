@@ -1,4 +1,4 @@
-"""The bitbridge command: doctor, python32 and mono32 install|list|remove, server32
+"""The bitbridge command: doctor, python32, mono32 and wine install|list|remove, server32
 build and serve. Runs in the client's environment, from the command line (``bitbridge``
 or ``python -m bitbridge``)."""
 
@@ -25,6 +25,7 @@ from bitbridge.client.interpreter import (
 from bitbridge.console import ServeError, serve
 from bitbridge.errors import BridgeError, InterpreterNotFound
 from bitbridge.provision import ProvisionError, mono32, python32, server32
+from bitbridge.provision import wine as wine_provision
 
 #: The exit code of a command interrupted by Ctrl-C (128 + SIGINT), as a shell gives.
 INTERRUPTED = 130
@@ -168,6 +169,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server32.add_parser(server32_actions).set_defaults(run=_build_server32)
 
+    wine_actions = group(
+        "wine",
+        "manage Wine and the 32-bit Windows Python that hosts Windows DLLs",
+        "On Linux, a bridge whose library is a Windows DLL runs its server in a 32-bit "
+        "Windows Python under Wine. Install Wine (with apt, as root; otherwise the commands "
+        f"are printed) and provision that Python into {paths.wine_folder()}.",
+    )
+    wine_install = command(
+        wine_actions,
+        "install",
+        "install Wine if missing and provision a 32-bit Windows Python",
+        f"Provision the Windows Python from {wine_provision.MSL_REQUIREMENT}'s Windows wheel "
+        "on PyPI (the default), a wheel downloaded already, or python.org's embeddable zip "
+        "for 32-bit Windows (a file or a URL).",
+        lambda args: _install_wine(args.from_zip, args.wheel, args.force),
+    )
+    source = wine_install.add_mutually_exclusive_group()
+    source.add_argument(
+        "--from-zip",
+        metavar="FILE_OR_URL",
+        help="python.org's embeddable zip for 32-bit Windows (python-3.X.Y-embed-win32.zip)",
+    )
+    source.add_argument(
+        "--wheel",
+        metavar="FILE",
+        help=f"{wine_provision.MSL_REQUIREMENT}'s Windows wheel, downloaded already",
+    )
+    wine_install.add_argument("--force", action="store_true", help="provision again")
+    command(
+        wine_actions,
+        "list",
+        "show the provisioned Windows Python and the prefix",
+        "Show the provisioned Windows Python and bitbridge's WINEPREFIX; exit with 1 if "
+        "there is no Windows Python.",
+        lambda args: wine_provision.list_provisioned(),
+    )
+    wine_remove = command(
+        wine_actions,
+        "remove",
+        "remove the provisioned Windows Python",
+        "Delete the provisioned Windows Python (and with --prefix bitbridge's WINEPREFIX).",
+        lambda args: _removed(lambda: wine_provision.remove(prefix=args.prefix)),
+    )
+    wine_remove.add_argument(
+        "--prefix", action="store_true", help="also remove bitbridge's WINEPREFIX"
+    )
+
     serve = command(
         commands,
         "serve",
@@ -237,6 +285,11 @@ def _install_mono32(force: bool) -> int:
     return 0
 
 
+def _install_wine(from_zip: str | None, wheel: str | None, force: bool) -> int:
+    wine_provision.install(from_zip, wheel, force=force)
+    return 0
+
+
 def _removed(remove: Callable[[], None]) -> int:
     remove()
     return 0
@@ -297,6 +350,8 @@ def doctor() -> int:
     usable = _report_server_interpreter()
     mono, _ = mono_state()
     print(f"Mono, for libtype 'net' only: {mono}")
+    for line in wine_provision.doctor_lines():  # Windows DLLs on Linux only
+        print(line)
     return 0 if usable else 1
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bitbridge.errors import LibraryLoadError, LibraryNotFound, WrongArchitecture
+from bitbridge.paths import library_candidates
 
 LIBTYPES = {"cdll": "CDLL", "windll": "WinDLL", "oledll": "OleDLL"}
 
@@ -64,7 +65,7 @@ def load_native(
     """
     loader = _loader(libtype)
     tried: list[str] = []
-    for candidate in candidates(Path(library), near, SUFFIX):
+    for candidate in library_candidates(Path(library), near, SUFFIX):
         if not candidate.is_file():
             tried.append(f"{candidate}: no such file")
             continue
@@ -115,15 +116,6 @@ def _loader(libtype: str) -> Any:
     if loader is None:
         raise LibraryLoadError(f"libtype {libtype!r} is available on Windows only")
     return loader
-
-
-def candidates(library: Path, near: Path, suffix: str) -> list[Path]:
-    """The files a library name stands for: in ``near`` unless absolute, with ``suffix``
-    added unless it has it, then as it is."""
-    base = library if library.is_absolute() else near / library
-    if base.suffix.lower() == suffix:
-        return [base]
-    return [base.with_name(base.name + suffix), base]
 
 
 def _search_names(name: str) -> list[str]:

@@ -25,6 +25,9 @@ FROZEN_NAME = "bitbridge-server32.exe" if sys.platform == "win32" else "bitbridg
 #: What a provisioned folder says about itself.
 MANIFEST = "manifest.json"
 
+#: Names a WINEPREFIX other than ``home()/wine/prefix`` for the servers run under Wine.
+WINE_PREFIX_ENV_VAR = "BITBRIDGE_WINE_PREFIX"
+
 #: Names a Mono root other than ``home()/mono32``.
 MONO_ROOT_ENV_VAR = "BITBRIDGE_MONO_ROOT"
 #: The files of a Mono root, relative to it: the i386 runtime, bitbridge's helper, and
@@ -54,6 +57,24 @@ def python32_folder() -> Path:
 def server32_folder() -> Path:
     """Return the folder where a bridge looks for an installed frozen server last."""
     return home() / "server32"
+
+
+def wine_folder() -> Path:
+    """Return the folder of what bitbridge keeps for Wine: ``python`` (the 32-bit Windows
+    Python of ``bitbridge wine install``), ``prefix`` (its WINEPREFIX) and ``pycache``."""
+    return home() / "wine"
+
+
+def wine_python_folder() -> Path:
+    """Return the folder of the Windows Python provisioned by ``bitbridge wine install``."""
+    return wine_folder() / "python"
+
+
+def wine_prefix() -> Path:
+    """Return the WINEPREFIX that servers under Wine run in (bitbridge's own)."""
+    if explicit := os.environ.get(WINE_PREFIX_ENV_VAR):
+        return Path(explicit)
+    return wine_folder() / "prefix"
 
 
 def mono_root() -> Path:
@@ -94,6 +115,15 @@ def package_locations() -> dict[str, str]:
         elif spec.origin:
             locations[name] = spec.origin
     return locations
+
+
+def library_candidates(library: Path, near: Path, suffix: str) -> list[Path]:
+    """The files a library name stands for: in ``near`` unless absolute, with ``suffix``
+    added unless it has it, then as it is."""
+    base = library if library.is_absolute() else near / library
+    if base.suffix.lower() == suffix:
+        return [base]
+    return [base.with_name(base.name + suffix), base]
 
 
 def server_environment() -> dict[str, str]:

@@ -31,16 +31,18 @@ class Interpreter:
     """A command that starts a Python interpreter, and where it was found.
 
     A ``frozen`` one is a standalone server executable with bitbridge's bootstrap and
-    its packages built in: it is run as it is, with no script and no package paths.
+    its packages built in: it is run as it is, with no script and no package paths. A
+    ``wine`` one is a Windows Python run by Wine (``command`` starts with ``wine``).
     """
 
     command: tuple[str, ...]
     origin: str
     frozen: bool = False
+    wine: bool = False
 
     def describe(self) -> str:
         """Name the interpreter and where it came from, for messages."""
-        kind = "frozen server " if self.frozen else ""
+        kind = "frozen server " if self.frozen else "Windows Python under " if self.wine else ""
         return f"{kind}{' '.join(self.command)} (from {self.origin})"
 
 
@@ -181,6 +183,11 @@ def py_launcher_32bit() -> Interpreter | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
+    return first_32bit_python(listing)
+
+
+def first_32bit_python(listing: str) -> Interpreter | None:
+    """Return the first 32-bit Python of a ``py -0p`` listing, if it names one."""
     for line in listing.splitlines():
         match = re.match(r"\s*-V?:?(\d+\.\d+)-32\s+\*?\s*(.+\.exe)\s*$", line)
         if match:

@@ -19,6 +19,7 @@ from bitbridge import paths
 from bitbridge.client import library_path
 from bitbridge.client.interpreter import Interpreter
 from bitbridge.client.logs import LineLogger
+from bitbridge.wire import shm
 
 STDERR_TAIL_BYTES = 64 * 1024
 
@@ -41,6 +42,9 @@ class ServerProcess:
     client's once the server is ready, with "log" both become log records.
     """
 
+    #: The shared memory arena handed to the server, if any (a server under Wine).
+    arena: shm.Arena | None = None
+
     def __init__(
         self,
         interpreter: Interpreter,
@@ -52,50 +56,35 @@ class ServerProcess:
     ) -> None:
         self.interpreter = interpreter
         self.owner = owner  # the bridge class it serves, for messages
+        self.logged = output == "log"
         self.socket, server_end = socket.socketpair()
-        command = list(interpreter.command)
-        if not interpreter.frozen:
-            command += ["-u", "-I", str(paths.BOOTSTRAP)]
-        environment = paths.server_environment()
-        command, searched = library_path.apply(command, environment, library_dirs)
         settings: dict[str, Any] = {
             "packages": {} if interpreter.frozen else paths.package_locations(),
             "sys_path": sys_path,
             "client_path": client_folders(),
             "concurrent": concurrent,
             "library_dirs": list(library_dirs),
-            "library_path": searched,
         }
-        logged = output == "log"
+        if sys.pycache_prefix:
+            settings["pycache_prefix"] = sys.pycache_prefix
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_size = 0
+        self._echo = False
         try:
-            if sys.platform == "win32":
-                self.popen = _spawn(command, environment, logged)
-                settings["socket_share"] = server_end.share(self.popen.pid).hex()  # type: ignore[attr-defined]
-            else:
-                settings["fd"] = server_end.fileno()
-                self.popen = _spawn(command, environment, logged, pass_fds=(server_end.fileno(),))
+            self.popen = self._start(server_end, settings)
         except OSError as exc:
             self.socket.close()
             raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
         finally:
             server_end.close()
         STARTED.add(self)
-        self._tail: collections.deque[bytes] = collections.deque()
-        self._tail_size = 0
-        self._echo = False
-        self._stderr_log = LineLogger("stderr", self.pid) if logged else None
+        self._stderr_log = LineLogger("stderr", self.pid) if self.logged else None
         self._stderr_reader = threading.Thread(
             target=self._read_stderr, name=f"bitbridge-stderr-{self.pid}", daemon=True
         )
         self._stderr_reader.start()
-        self._stdout_reader: threading.Thread | None = None
-        if logged:
-            self._stdout_reader = threading.Thread(
-                target=_log_lines,
-                args=(self.popen.stdout, LineLogger("stdout", self.pid)),
-                name=f"bitbridge-stdout-{self.pid}",
-                daemon=True,
-            )
+        self._stdout_reader = self._stdout_thread()
+        if self._stdout_reader is not None:
             self._stdout_reader.start()
         assert self.popen.stdin is not None
         try:
@@ -103,6 +92,54 @@ class ServerProcess:
             self.popen.stdin.flush()
         except OSError:
             pass  # the process died already; the handshake reports it with its stderr
+
+    def _start(
+        self, server_end: socket.socket, settings: dict[str, Any]
+    ) -> subprocess.Popen[bytes]:
+        """Spawn the server with ``server_end``, noting in ``settings`` how to find it and
+        where its library's dependencies are looked for."""
+        command = list(self.interpreter.command)
+        if not self.interpreter.frozen:
+            command += ["-u", "-I", str(paths.BOOTSTRAP)]
+        environment = paths.server_environment()
+        command, settings["library_path"] = library_path.apply(
+            command, environment, settings["library_dirs"]
+        )
+        if sys.platform == "win32":
+            popen = _spawn(command, environment, self.logged)
+            settings["socket_share"] = server_end.share(popen.pid).hex()  # type: ignore[attr-defined]
+            return popen
+        settings["fd"] = server_end.fileno()
+        return _spawn(command, environment, self.logged, pass_fds=(server_end.fileno(),))
+
+    def _stdout_thread(self) -> threading.Thread | None:
+        """The thread that reads the server's stdout, if it is a pipe (log mode)."""
+        if not self.logged:
+            return None  # the client's own stdout
+        lines = LineLogger("stdout", self.pid)
+        return threading.Thread(
+            target=_log_lines,
+            args=(self.popen.stdout, lines),
+            name=f"bitbridge-stdout-{self.pid}",
+            daemon=True,
+        )
+
+    def open_socket(self, timeout: float) -> socket.socket:
+        """Return the client's end of the connection, once the server offers it."""
+        return self.socket
+
+    def disconnect(self) -> None:
+        """End the connection from the client's side, before it is closed, for a server
+        that would not see it end otherwise (a Linux server sees rpyc's close)."""
+
+    def server_path(self, path: str) -> str:
+        """Return the name under which the server sees the client's file ``path``."""
+        return path
+
+    @property
+    def shared_memory(self) -> bool:
+        """Whether buffers can go through shared memory to this server."""
+        return shm.AVAILABLE
 
     @property
     def pid(self) -> int:
@@ -117,10 +154,7 @@ class ServerProcess:
         stream: IO[bytes] | None = self.popen.stderr
         assert stream is not None
         for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
-            self._tail.append(chunk)
-            self._tail_size += len(chunk)
-            while self._tail_size > STDERR_TAIL_BYTES and len(self._tail) > 1:
-                self._tail_size -= len(self._tail.popleft())
+            self._keep(chunk)
             if self._stderr_log is not None:
                 self._stderr_log.feed(chunk)
             elif self._echo:
@@ -128,6 +162,13 @@ class ServerProcess:
                 sys.stderr.flush()
         if self._stderr_log is not None:
             self._stderr_log.flush()
+
+    def _keep(self, chunk: bytes) -> None:
+        """Add what the server wrote to the tail kept for error messages."""
+        self._tail.append(chunk)
+        self._tail_size += len(chunk)
+        while self._tail_size > STDERR_TAIL_BYTES and len(self._tail) > 1:
+            self._tail_size -= len(self._tail.popleft())
 
     def stderr_tail(self) -> str:
         """Return the last bytes the server wrote on stderr, decoded."""
@@ -158,7 +199,7 @@ class ServerProcess:
             # for the thread, not polling the process, returns the moment it is gone.
             self._stderr_reader.join(grace)
             if self._stderr_reader.is_alive() and self.popen.poll() is None:
-                self.popen.kill()
+                self._kill_now()
             self.popen.wait()
         finally:
             if self.popen.stdin is not None:
@@ -176,8 +217,11 @@ class ServerProcess:
     def kill(self) -> None:
         """Kill the server at once and reap it."""
         if self.popen.poll() is None:
-            self.popen.kill()
+            self._kill_now()
         self.stop(grace=5.0)
+
+    def _kill_now(self) -> None:
+        self.popen.kill()
 
 
 def client_folders() -> list[str]:

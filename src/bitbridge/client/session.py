@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -15,12 +16,14 @@ from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
 
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
+from bitbridge.client import wine
 from bitbridge.client.interpreter import Interpreter, find_interpreter
 from bitbridge.client.library_path import folders_of
 from bitbridge.client.logs import SESSION as log
 from bitbridge.client.pipeline import Pipeline
 from bitbridge.client.process import ServerProcess
 from bitbridge.client.source import defining_module
+from bitbridge.client.wine_process import WineServerProcess
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
 from bitbridge.wire import payload, shm, transport
@@ -60,18 +63,17 @@ class Session:
         # One call at a time from this client, unless the library is thread-safe: the
         # server serializes them anyway, and threads that wait here do not compete for
         # rpyc's receive loop. Re-entrant: a callback may call the bridge again.
-        # Blocks for large arguments, kept between calls (one call at a time uses them).
-        self._pool = None if options.concurrent or not shm.AVAILABLE else shm.Pool()
         self._call_lock: contextlib.AbstractContextManager[Any] = (
             contextlib.nullcontext() if options.concurrent else threading.RLock()
         )
         self.class_name = cls.__qualname__
         module_file, module_source = defining_module(cls)
-        interpreter = find_interpreter(options.python32, options.server32)
-        folders = folders_of(cls, options, Path(module_file).parent)
+        near = Path(module_file).parent
+        interpreter, process_class = _server_for(cls, options, near)
+        folders = folders_of(cls, options, near)
         started = time.perf_counter()
         try:
-            self.process = ServerProcess(
+            self.process = process_class(
                 interpreter,
                 [],
                 options.concurrent,
@@ -82,17 +84,26 @@ class Session:
         except OSError as exc:
             log.warning("%s server did not start: %s", self.class_name, exc)
             raise errors.StartError(str(exc)) from None
+        self._pool: shm.Pool | None = None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
-                self.process.socket, options.start_timeout, bind_threads=options.concurrent
+                self.process.open_socket(options.start_timeout),
+                options.start_timeout,
+                bind_threads=options.concurrent,
             )
+            self._shared, self._arena = self.process.shared_memory, self.process.arena
+            if self._shared and not options.concurrent:
+                # Blocks for large arguments, kept between calls (one call at a time).
+                self._pool = shm.Pool(self._arena)
             self.conn._config["sync_request_timeout"] = options.start_timeout
             _check_version(self.conn, interpreter)
             host = self.conn.modules[HOST_MODULE]
-            arguments, refs, transfer = payload.dumps_call(args, kwargs)
+            arguments, refs, transfer = payload.dumps_call(
+                args, kwargs, shared=self._shared, arena=self._arena
+            )
             try:
                 self.remote = host.create(
-                    module_file,
+                    self.process.server_path(module_file),
                     cls.__module__,
                     cls.__qualname__,
                     arguments,
@@ -103,6 +114,8 @@ class Session:
             finally:
                 transfer.finish()
             pid, pointer_size, python_version, executable = host.info()
+            if interpreter.wine:
+                pid = self.process.pid  # the Linux process, not Wine's Windows process id
             self.info = ServerInfo(
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
@@ -111,6 +124,7 @@ class Session:
         except BaseException as exc:
             self.closed = True
             self.process.kill()
+            self._release_memory()
             error = self._start_error(exc, interpreter, options)
             log.warning("%s server did not start: %s", self.class_name, error)
             raise error from None
@@ -140,7 +154,14 @@ class Session:
     ) -> Any:
         self._check_open()
         arguments, refs, transfer = payload.dumps_call(
-            args, kwargs, name, spec.copy, limit=self._shared_limit, pool=self._pool
+            args,
+            kwargs,
+            name,
+            spec.copy,
+            limit=self._shared_limit,
+            pool=self._pool,
+            shared=self._shared,
+            arena=self._arena,
         )
         timeout = self.call_timeout(spec)
         try:
@@ -171,11 +192,18 @@ class Session:
         with self._call_lock:
             self._check_open()
             arguments, refs, transfer = payload.dumps_calls(
-                calls, name, spec.copy, limit=self._shared_limit, pool=self._pool
+                calls,
+                name,
+                spec.copy,
+                limit=self._shared_limit,
+                pool=self._pool,
+                shared=self._shared,
+                arena=self._arena,
             )
             try:
                 with self._guard(f"{self.class_name}.{name}()", None):
-                    pending = self.conn.async_request(transport.HANDLE_INVOKE_MANY, arguments, refs)
+                    request = self.conn.invoke_request(transport.HANDLE_INVOKE_MANY)
+                    pending = self.conn.async_request(request, arguments, refs)
             except BaseException:
                 transfer.finish()
                 raise
@@ -235,18 +263,25 @@ class Session:
             if self.closed:
                 return
             self.closed = True
+        self.process.disconnect()
         with contextlib.suppress(Exception):
             self.conn.close()
         self.process.stop()
-        if self._pool is not None:
-            self._pool.close()
-        shm.MAPPINGS.forget(self.process.pid)
+        self._release_memory()
         log.debug(
             "%s server closed: pid %d, %s",
             self.class_name,
             self.process.pid,
             self.process.exit_status() or "still running",
         )
+
+    def _release_memory(self) -> None:
+        """Release the shared memory of this bridge (its server has gone)."""
+        if self._pool is not None:
+            self._pool.close()
+        shm.MAPPINGS.forget(self.process.pid)
+        if self.process.arena is not None:
+            self.process.arena.close()
 
     def _check_open(self) -> None:
         if self._failure is not None:
@@ -307,6 +342,19 @@ class Session:
                 f"interpreter that can run bitbridge's bootstrap?{where}"
             )
         return errors.StartError(f"the server failed to start: {exc!r}{where}")
+
+
+def _server_for(
+    cls: type, options: BridgeOptions, near: Path
+) -> tuple[Interpreter, type[ServerProcess]]:
+    """Return what hosts the server of ``cls`` and the kind of process it runs in: a
+    Windows Python under Wine for a Windows DLL on Linux, else a 32-bit interpreter."""
+    library, libtype = getattr(cls, "library", None), getattr(cls, "libtype", None)
+    if sys.platform != "win32" and wine.needs_wine(
+        library, libtype, near, options.python32, options.server32
+    ):
+        return wine.find_windows_python(options.python32), WineServerProcess
+    return find_interpreter(options.python32, options.server32), ServerProcess
 
 
 def _check_version(conn: transport.BridgeConnection, interpreter: Interpreter) -> None:

@@ -63,6 +63,10 @@ def _read_line(fd: int) -> bytes:
 
 def main() -> None:
     settings = json.loads(_read_line(0))
+    if settings.get("pycache_prefix"):
+        # Bytecode of another Python (a Windows one under Wine, say) goes there, not
+        # next to the client's sources.
+        sys.pycache_prefix = settings["pycache_prefix"]
     sys.meta_path.insert(0, PackageFinder(settings["packages"]))
     threading.Thread(
         target=watch_lifeline, args=(0,), name="bitbridge-lifeline", daemon=True

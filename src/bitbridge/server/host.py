@@ -20,7 +20,7 @@ from bitbridge.errors import CopyError, ServerImportError, uncopyable
 from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
-from bitbridge.wire import payload
+from bitbridge.wire import payload, shm
 from bitbridge.wire.transport import connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
@@ -34,7 +34,8 @@ class _Serving:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.instance: Any = None
-        self.results = payload.ResultBlocks(in_order=not settings.get("concurrent"))
+        self.in_order = not settings.get("concurrent")
+        self.results = payload.ResultBlocks(in_order=self.in_order)
         self.library_dirs: list[str] = settings.get("library_dirs", [])
         self.library_path: list[str] = settings.get("library_path", [])
 
@@ -53,12 +54,18 @@ class _Serving:
             raise RuntimeError("no bridge instance has been created in this server yet")
         return self.instance
 
+    def use_arena(self, arena: shm.Arena | None) -> None:
+        """Put copied results' large buffers into ``arena`` (a server under Wine)."""
+        if arena is not None:
+            self.results = payload.ResultBlocks(in_order=self.in_order, arena=arena)
+
 
 _serving: _Serving | None = None
 
 
 def serve(settings: dict[str, Any]) -> None:
-    """Serve the client over the inherited socket until it disconnects."""
+    """Serve the client over the inherited socket (or Wine's transport) until it
+    disconnects."""
     if hasattr(signal, "SIGINT"):
         # Ctrl-C in a terminal reaches the whole process group; the client handles it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -67,13 +74,18 @@ def serve(settings: dict[str, Any]) -> None:
     client_packages.install(settings.get("client_path", []))
     concurrent = bool(settings.get("concurrent"))
     _serving = _Serving(settings)
-    conn = connect(
-        _inherited_socket(settings),
-        bind_threads=concurrent,
-        invoker=_serving.invoke,
-        batch_invoker=_serving.invoke_many,
-        one_call_at_a_time=not concurrent,
-    )
+    serving: dict[str, Any] = {
+        "invoker": _serving.invoke,
+        "batch_invoker": _serving.invoke_many,
+        "one_call_at_a_time": not concurrent,
+    }
+    if "wine" in settings:  # under Wine, started by a Linux client
+        from bitbridge.server.wine import open_connection
+
+        conn, arena = open_connection(settings["wine"], concurrent, serving)
+        _serving.use_arena(arena)
+    else:
+        conn = connect(_inherited_socket(settings), bind_threads=concurrent, **serving)
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)

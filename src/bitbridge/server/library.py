@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bitbridge.errors import LibraryLoadError, LibraryNotFound
-from bitbridge.native import candidates, load_native
+from bitbridge.native import load_native
+from bitbridge.paths import library_candidates
 
 
 def load_library(
@@ -36,7 +37,7 @@ def _load_assembly(library: Path, near: Path) -> Any:
     """
     from bitbridge.server import dotnet  # ctypes over Mono: imported only when needed
 
-    tried = candidates(library, near, ".dll")
+    tried = library_candidates(library, near, ".dll")
     for candidate in tried:
         if candidate.is_file():
             try:

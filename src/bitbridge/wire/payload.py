@@ -66,6 +66,10 @@ class Transfer:
 
     limit: int | None = None
     pool: shm.Pool | None = None
+    #: Whether buffers go through shared memory (else arrays travel as copies).
+    shared: bool = shm.AVAILABLE
+    #: Where blocks are made when there is no pool: an arena, or memfds of their own.
+    arena: shm.Arena | None = None
     # (block, bytes in use) of this message
     blocks: list[tuple[shm.Block, int]] = field(default_factory=list)
     # (block, client array, whether the block holds the array's own bytes) to copy back
@@ -79,7 +83,7 @@ class Transfer:
                 f"the buffers of this call hold over {self.limit // (1 << 20)} MiB, more "
                 "than a 32-bit server can map at once; pass the data in parts"
             )
-        block = self.pool.take(size) if self.pool is not None else shm.Block(size)
+        block = self.pool.take(size) if self.pool is not None else _new_block(size, self.arena)
         self.blocks.append((block, size))
         block.map[:size] = data.cast("B")
         return block.handle(size)
@@ -102,6 +106,10 @@ class Transfer:
                 else:
                     block.close()
             self.blocks.clear()
+
+
+def _new_block(size: int, arena: shm.Arena | None) -> shm.Block:
+    return arena.block(size) if arena is not None else shm.Block(size)
 
 
 def _same(value: Any) -> Any:
@@ -160,7 +168,8 @@ class _Pickler(pickle.Pickler):
         if self.transfer is not None:
             if isinstance(obj, _LargeBytes):
                 return _shared_bytes, (self.transfer.share(memoryview(obj.data)), bytes)
-            if type(obj) is bytearray and len(obj) >= SHARED_BYTES_FROM and shm.AVAILABLE:
+            shared = self.transfer.shared
+            if type(obj) is bytearray and len(obj) >= SHARED_BYTES_FROM and shared:
                 return _shared_bytes, (self.transfer.share(memoryview(obj)), bytearray)
             code = _array_code(obj)
             if code is not None:
@@ -177,7 +186,7 @@ class _Pickler(pickle.Pickler):
         data = _contiguous(obj) if is_numpy else obj
         view = memoryview(data)
         length = view.nbytes // ctypes.sizeof(_CTYPES[code])
-        if not shm.AVAILABLE:
+        if not self.transfer.shared:
             return _ctypes_copy, (code, view.tobytes(), length)
         handle = self.transfer.share(view)
         writable = obj.flags.writeable if is_numpy else not memoryview(obj).readonly
@@ -226,15 +235,15 @@ class _LargeBytes:
         self.data = data
 
 
-def _wrap(value: Any) -> Any:
-    if type(value) is bytes and len(value) >= SHARED_BYTES_FROM and shm.AVAILABLE:
+def _wrap(value: Any, shared: bool) -> Any:
+    if type(value) is bytes and len(value) >= SHARED_BYTES_FROM and shared:
         return _LargeBytes(value)
     is_callback = callable(value) and not isinstance(value, (type, BaseNetref))
     return _Reference(value) if is_callback else value
 
 
-def _wrapped(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()}
+def _wrapped(args: tuple[Any, ...], kwargs: dict[str, Any], shared: bool) -> tuple[Any, ...]:
+    return tuple(_wrap(v, shared) for v in args), {k: _wrap(v, shared) for k, v in kwargs.items()}
 
 
 def dumps_call(
@@ -243,11 +252,15 @@ def dumps_call(
     *header: Any,
     limit: int | None = None,
     pool: shm.Pool | None = None,
+    shared: bool = shm.AVAILABLE,
+    arena: shm.Arena | None = None,
 ) -> tuple[bytes, tuple[Any, ...], Transfer]:
     """Pickle ``(*header, args, kwargs)``; return the bytes, the objects set aside and
     the shared memory to finish after the call. ``limit`` caps the bytes shared;
-    ``pool`` keeps blocks for later calls."""
-    return _dumps((*header, *_wrapped(args, kwargs)), Transfer(limit, pool))
+    ``pool`` keeps blocks for later calls; ``arena`` holds them (a server under Wine);
+    ``shared=False`` copies arrays instead (a server that cannot map the blocks)."""
+    wrapped = (*header, *_wrapped(args, kwargs, shared))
+    return _dumps(wrapped, Transfer(limit, pool, shared, arena))
 
 
 def dumps_calls(
@@ -255,11 +268,13 @@ def dumps_calls(
     *header: Any,
     limit: int | None = None,
     pool: shm.Pool | None = None,
+    shared: bool = shm.AVAILABLE,
+    arena: shm.Arena | None = None,
 ) -> tuple[bytes, tuple[Any, ...], Transfer]:
     """Pickle ``(*header, [(args, kwargs), ...])``, several calls in one message, as
     :func:`dumps_call` does one."""
-    wrapped = [_wrapped(args, kwargs) for args, kwargs in calls]
-    return _dumps((*header, wrapped), Transfer(limit, pool))
+    wrapped = [_wrapped(args, kwargs, shared) for args, kwargs in calls]
+    return _dumps((*header, wrapped), Transfer(limit, pool, shared, arena))
 
 
 def _dumps(obj: Any, transfer: Transfer) -> tuple[bytes, tuple[Any, ...], Transfer]:
@@ -283,15 +298,19 @@ class ResultBlocks:
 
     KEPT_WHEN_CONCURRENT = 16
 
-    def __init__(self, in_order: bool = True) -> None:
+    def __init__(self, in_order: bool = True, arena: shm.Arena | None = None) -> None:
         self.in_order = in_order
-        self._pool = shm.Pool()
+        #: Whether results can share blocks with the client (a server under Wine: in
+        #: the ``arena`` it was handed).
+        self.shared = shm.AVAILABLE or arena is not None
+        self.arena = arena
+        self._pool = shm.Pool(arena)
         self._in_flight: collections.deque[shm.Block] = collections.deque()
         self._lock = threading.Lock()
 
     def take(self, size: int) -> shm.Block:
         """Return a block for ``size`` bytes of a result, released by a later ``recycle``."""
-        block = self._pool.take(size) if self.in_order else shm.Block(size)
+        block = self._pool.take(size) if self.in_order else _new_block(size, self.arena)
         self._in_flight.append(block)
         return block
 
@@ -314,7 +333,7 @@ class _ResultPickler(_Pickler):
         self.blocks = blocks
 
     def reducer_override(self, obj: Any) -> Any:
-        if shm.AVAILABLE:
+        if self.blocks.shared:
             if isinstance(obj, _LargeBytes):
                 return _shared_bytes, (self.share_result(memoryview(obj.data)), type(obj.data))
             if isinstance(obj, array.array) and obj.itemsize * len(obj) >= SHARED_BYTES_FROM:
@@ -361,7 +380,7 @@ def dumps_result(result: Any, blocks: ResultBlocks | None) -> tuple[bytes, tuple
         _Pickler(buffer, refs, None).dump(result)
         return buffer.getvalue(), tuple(refs)
     blocks.recycle()
-    _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if shm.AVAILABLE else result)
+    _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if blocks.shared else result)
     return buffer.getvalue(), tuple(refs)
 
 

@@ -1,8 +1,10 @@
 """The rpyc classic connection over a socket that only the two processes hold.
 
 The client makes a connected socket pair and hands one end to the server process, so
-there is no listener at all for another process to reach. Compression is off (it costs
-far more than it saves between two local processes) and TCP sockets get TCP_NODELAY.
+there is no listener at all for another process to reach (a server under Wine may
+instead accept one loopback connection that proves a secret: ``wire/handshake.py``).
+Compression is off (it costs far more than it saves between two local processes) and
+TCP sockets get TCP_NODELAY.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 from rpyc.core.channel import Channel
 from rpyc.core.protocol import Connection
 from rpyc.core.service import ClassicService
-from rpyc.core.stream import SocketStream, retry_errnos
+from rpyc.core.stream import SocketStream, Stream, retry_errnos
+from rpyc.lib import Timeout
 from rpyc.lib.compat import get_exc_errno
 
 #: bitbridge's own request types: one remote method call in one pickled message, which
@@ -194,6 +197,17 @@ class BufferedSocketStream(SocketStream):  # type: ignore[misc]
             raise EOFError(exc) from exc
 
 
+class WaitingSocketStream(BufferedSocketStream):
+    """A socket stream that never spins and, when rpyc waits without a limit, blocks in
+    the read instead of a ``select``: under Wine every ``select`` is a round trip to the
+    wineserver (about 370 us), and spinning on it only adds more."""
+
+    def poll(self, timeout: float | Timeout | None) -> bool:
+        if not (timeout if isinstance(timeout, Timeout) else Timeout(timeout)).finite:
+            return True
+        return bool(SocketStream.poll(self, timeout))
+
+
 class BridgeService(ClassicService):  # type: ignore[misc]
     """rpyc's classic service over a :class:`BridgeConnection`."""
 
@@ -214,17 +228,32 @@ def connect(
     invoker: Invoker | None = None,
     batch_invoker: BatchInvoker | None = None,
     one_call_at_a_time: bool = False,
+    spin: bool = True,
 ) -> BridgeConnection:
     """Run the classic service over ``sock``; ``timeout`` bounds the handshake only.
 
     ``bind_threads`` routes each reply to the thread that waits for it, which several
     server threads serving one connection need (rpyc's thread binding). ``invoker`` and
     ``batch_invoker`` serve the invoke requests (the server's); ``one_call_at_a_time``
-    queues them behind the one running.
+    queues them behind the one running. ``spin=False`` waits without spinning or polling
+    (a server under Wine).
     """
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    channel = Channel(BufferedSocketStream(sock), compress=False)
+    stream = BufferedSocketStream(sock) if spin else WaitingSocketStream(sock)
+    return connect_stream(stream, timeout, bind_threads, invoker, batch_invoker, one_call_at_a_time)
+
+
+def connect_stream(
+    stream: Stream,
+    timeout: float | None = None,
+    bind_threads: bool = False,
+    invoker: Invoker | None = None,
+    batch_invoker: BatchInvoker | None = None,
+    one_call_at_a_time: bool = False,
+) -> BridgeConnection:
+    """Run the classic service over an rpyc stream; the arguments are as for ``connect``."""
+    channel = Channel(stream, compress=False)
     config = {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
     config |= {INVOKER: invoker, BATCH_INVOKER: batch_invoker, ONE_AT_A_TIME: one_call_at_a_time}
     conn: BridgeConnection = BridgeService._connect(channel, config)
