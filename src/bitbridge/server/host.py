@@ -21,7 +21,7 @@ from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload, shm
-from bitbridge.wire.transport import connect
+from bitbridge.wire.transport import BridgeConnection, connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
@@ -34,6 +34,7 @@ class _Serving:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.instance: Any = None
+        self.conn: BridgeConnection | None = None  # once connected
         self.in_order = not settings.get("concurrent")
         self.results = payload.ResultBlocks(in_order=self.in_order)
         self.library_dirs: list[str] = settings.get("library_dirs", [])
@@ -86,6 +87,7 @@ def serve(settings: dict[str, Any]) -> None:
         _serving.use_arena(arena)
     else:
         conn = connect(_inherited_socket(settings), bind_threads=concurrent, **serving)
+    _serving.conn = conn
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
