@@ -13,6 +13,7 @@ from rpyc.core.async_ import AsyncResultTimeout
 
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
+from bitbridge.client import callbacks
 from bitbridge.client.interpreter import Interpreter, find_interpreter
 from bitbridge.client.library_path import folders_of
 from bitbridge.client.logs import SESSION as log
@@ -68,7 +69,11 @@ class Session:
             raise errors.StartError(str(exc)) from None
         try:
             self.conn: transport.BridgeConnection = transport.connect(
-                self.process.socket, options.start_timeout, bind_threads=options.concurrent
+                self.process.socket,
+                options.start_timeout,
+                bind_threads=options.concurrent,
+                callback_invoker=callbacks.invoke,
+                ctypes_by_value=True,
             )
             self.conn._config["sync_request_timeout"] = options.start_timeout
             _check_version(self.conn, interpreter)
@@ -91,6 +96,8 @@ class Session:
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
             self.conn._config["sync_request_timeout"] = None
+            # From now on a netref that finds the connection lost raises what a call would.
+            self.conn._config[transport.CONNECTION_LOST] = self._connection_lost
             self._shared_limit = shm.MAX_32BIT_BYTES if pointer_size == 4 else None
         except BaseException as exc:
             self.closed = True
@@ -129,13 +136,11 @@ class Session:
         timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         what = f"{self.class_name}.{name}()"
         try:
-            if timeout is None:
-                result = self.conn.sync_request(transport.HANDLE_INVOKE, arguments, refs)
-            else:
-                pending = self.conn.async_request(
-                    transport.HANDLE_INVOKE, arguments, refs, timeout=timeout
-                )
-                result = pending.value
+            # Not sync_request: a lost connection is told here, naming the call.
+            pending = self.conn.async_request(
+                transport.HANDLE_INVOKE, arguments, refs, timeout=timeout
+            )
+            result = pending.value
         except AsyncResultTimeout:
             raise self._fail(
                 errors.CallTimeout(
@@ -160,10 +165,7 @@ class Session:
     def getattr(self, name: str) -> Any:
         """Return an attribute of the server half (a netref unless it is immutable)."""
         self._check_open()
-        try:
-            return getattr(self.remote, name)
-        except _CONNECTION_LOST:
-            raise self._crashed(f"while getting {self.class_name}.{name}") from None
+        return getattr(self.remote, name)  # a lost connection: see _connection_lost
 
     def close(self) -> None:
         """Stop the server and reap it; safe to call more than once, from any thread."""
@@ -191,6 +193,18 @@ class Session:
             raise errors.BridgeClosed(
                 f"this {self.class_name} bridge is closed; open a new one or call restart()"
             )
+
+    def _connection_lost(self) -> errors.BridgeError:
+        """The error of a request that found the connection lost: a netref's (a proxy to
+        an object of the server), used after the bridge closed or its server died."""
+        if self._failure is not None:
+            return type(self._failure)(*self._failure.args)
+        if self.closed:
+            return errors.BridgeClosed(
+                f"this {self.class_name} bridge is closed, and its netrefs (proxies to "
+                "objects of its server) went with it; keep copies instead (copy=True)"
+            )
+        return self._crashed("while one of its netrefs was used")
 
     def _fail(self, failure: errors.BridgeError) -> errors.BridgeError:
         """Kill the server, remember why, and return the error to raise."""

@@ -44,6 +44,12 @@ class _Serving:
             raise RuntimeError("no bridge instance has been created in this server yet")
         return invoke(self.instance, self.results, arguments, refs)
 
+    def pack_callback(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[bytes, tuple[Any, ...]]:
+        """Pack the arguments of a call into the client (of a callback) by value."""
+        return payload.dumps_callback(args, kwargs, self.results)
+
 
 _serving: _Serving | None = None
 
@@ -58,7 +64,12 @@ def serve(settings: dict[str, Any]) -> None:
     client_packages.install(settings.get("client_path", []))
     concurrent = bool(settings.get("concurrent"))
     _serving = _Serving(settings)
-    conn = connect(_inherited_socket(settings), bind_threads=concurrent, invoker=_serving.invoke)
+    conn = connect(
+        _inherited_socket(settings),
+        bind_threads=concurrent,
+        invoker=_serving.invoke,
+        call_packer=_serving.pack_callback,
+    )
     try:
         if concurrent:
             conn.serve_threaded(CONCURRENT_THREADS)
