@@ -181,14 +181,14 @@ def test_scalars_and_arrays_on_their_own_cross(layouts):
 @pytest.mark.parametrize(
     ("make", "there"),
     [
-        (ctypes.c_long, "c_long"),
-        (ctypes.c_ulong, "c_ulong"),
-        (ctypes.c_size_t, "c_ulong"),
-        (ctypes.c_ssize_t, "c_long"),
+        pytest.param(ctypes.c_long, "c_long", id="c_long"),
+        pytest.param(ctypes.c_ulong, "c_ulong", id="c_ulong"),
+        pytest.param(ctypes.c_size_t, "c_ulong", id="c_size_t"),
+        pytest.param(ctypes.c_ssize_t, "c_long", id="c_ssize_t"),
         # One class here with c_long: ctypes cannot tell which name was written.
-        (ctypes.c_int64, "c_long"),
-        (ctypes.c_longlong, "c_long"),
-        (ctypes.c_int, "c_long"),  # c_int is c_long there: both 4 bytes
+        pytest.param(ctypes.c_int64, "c_long", id="c_int64"),
+        pytest.param(ctypes.c_longlong, "c_long", id="c_longlong"),
+        pytest.param(ctypes.c_int, "c_long", id="c_int"),  # c_int is c_long there
     ],
 )
 def test_a_lone_integer_arrives_as_the_type_of_its_name(layouts, make, there):
