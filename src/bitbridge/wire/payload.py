@@ -11,7 +11,12 @@ and writes the client's data in place, and what it writes is copied back into th
 client's array when the call returns. numpy is a client-side extra only: other numpy
 arrays arrive as nested lists, numpy scalars as Python numbers. ``bytes`` and
 ``bytearray`` arguments of a megabyte or more travel through shared memory too, and
-arrive as themselves. A ctypes array in a copied result comes back as an ``array.array``.
+arrive as themselves. A ctypes array of fixed-size numbers is shared like a numpy array;
+other ctypes values cross field by field (``ctypes_values``), rebuilt in the receiver's
+layout. A ctypes array of numbers in a copied result comes back as an ``array.array``.
+
+The arguments of a call from the server into the client (a callback) are pickled as a
+copied result is (:func:`dumps_callback`): copies, never views of shared memory.
 """
 
 from __future__ import annotations
@@ -193,7 +198,7 @@ class _Pickler(pickle.Pickler):
             and isinstance(obj, ctypes.Array)
             and (code := _ctypes_array_code(obj))
         ):  # a copy for the client (a result, a callback's argument)
-            return _same, (array.array(code, bytes(memoryview(obj).cast("B"))),)
+            return _array_copy, (code, bytes(obj))
         return ctypes_values.reduce(obj)
 
     def share_array(self, obj: Any, code: str) -> Any:
@@ -209,6 +214,11 @@ class _Pickler(pickle.Pickler):
         if writable:
             self.transfer.write_back.append((self.transfer.blocks[-1][0], obj, data is obj))
         return _shared_array, (handle, code, length)
+
+
+def _array_copy(code: str, data: bytes) -> array.array[Any]:
+    """An ``array.array`` holding ``data``; called while unpickling."""
+    return array.array(code, data)
 
 
 def _ctypes_copy(code: str, data: bytes, length: int) -> Any:
