@@ -94,7 +94,9 @@ def main() -> None:
         kept: list[Any] = []
         for _ in range(ROUNDS):
             sample("add(1, 2)", per_call(lambda: blocks.add(1, 2), 200))
-            sample("copy=True call returning 1,000 doubles", per_call(lambda: blocks.block(BLOCK), 200))
+            sample(
+                "copy=True call returning 1,000 doubles", per_call(lambda: blocks.block(BLOCK), 200)
+            )
             sample(
                 "a 1,000-double block to a client callback",
                 per_call(lambda: cpp.acquire(100, BLOCK, lambda i, s: kept.append(s)), 1) / 100,
