@@ -187,17 +187,18 @@ def unions(spec: Any) -> list[Any]:
 
 
 def broken_bit_fields(spec: Any) -> list[str]:
-    """Names of the bit fields that ctypes lays out past the end of their own type (a
-    ctypes bug before 3.14; bitbridge refuses them), where a value of ``spec`` carries
-    them field by field: not inside a union (which crosses as its bytes), nor in an array
-    of no elements."""
+    """Names of the bit fields that ctypes lays out wrongly (bugs before 3.14; bitbridge
+    refuses them) where a value of ``spec`` carries them field by field (not inside a
+    union, which crosses as its bytes, nor in an array of no elements): past the end of
+    their own type, or over the bits of another field."""
     if isinstance(spec, str) or "ptr" in spec or spec.get("union"):
         return []
     if "array" in spec:
         return broken_bit_fields(spec["array"]) if spec["n"] else []
     cls = define(spec)
     found = []
-    for field in spec["fields"]:
+    zero = read(cls(), spec)
+    for index, field in enumerate(spec["fields"]):
         found += broken_bit_fields(field[1])
         if len(field) > 2:
             descriptor = getattr(cls, field[0])
@@ -206,5 +207,11 @@ def broken_bit_fields(spec: Any) -> list[str]:
             else:
                 start, width = descriptor.size & 0xFFFF, descriptor.size >> 16
             if start + width > 8 * ctypes.sizeof(define(field[1])):
+                found.append(field[0])
+                continue
+            ones = cls()
+            setattr(ones, field[0], -1)  # all ones: ctypes keeps the low bits
+            changed = [i for i, value in enumerate(read(ones, spec)) if value != zero[i]]
+            if changed != [index]:
                 found.append(field[0])
     return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import pickle
+import sys
 from typing import Any
 
 import layouts as ps
@@ -241,6 +242,24 @@ class CtypesBitFieldBug(ctypes.Structure):
 def test_a_bit_field_ctypes_lays_out_past_its_type_is_refused() -> None:
     with pytest.raises(TypeError, match=r"CtypesBitFieldBug\.b: ctypes lays this 32-bit field"):
         codec.describe(CtypesBitFieldBug())
+
+
+class CtypesOverlappingBitFields(ctypes.Structure):
+    # ctypes before 3.14 puts b at bit 17 (offset 2, bit 1) and c over bits 2 to 17.
+    _fields_ = [("a", ctypes.c_int, 1), ("b", ctypes.c_short, 1), ("c", ctypes.c_int, 16)]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="ctypes 3.14 lays bit fields out as GCC")
+def test_bit_fields_ctypes_lays_over_one_another_are_refused() -> None:
+    overlapping = CtypesOverlappingBitFields()
+    overlapping.c = -1
+    assert overlapping.b == -1  # the bug itself: writing c changed b
+    with pytest.raises(TypeError) as raised:
+        codec.describe(CtypesOverlappingBitFields())
+    assert str(raised.value).startswith(
+        "CtypesOverlappingBitFields.b: ctypes lays this field of CtypesOverlappingBitFields "
+        "out over bits of its field c, so writing one changes the other (a ctypes bug"
+    )
 
 
 class WithPointer(ctypes.Union):

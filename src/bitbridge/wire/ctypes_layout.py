@@ -186,7 +186,16 @@ def type_name(spec: Spec) -> str:
 class Field:
     """One field of a structure or union as this process lays it out."""
 
-    __slots__ = ("bit_offset", "bits", "broken", "category", "name", "offset", "type")
+    __slots__ = (
+        "bit_offset",
+        "bits",
+        "broken",
+        "category",
+        "name",
+        "offset",
+        "overlaps",
+        "type",
+    )
 
     def __init__(self, name: str, ftype: CType, bits: int, offset: int, bit_offset: int) -> None:
         self.name = name
@@ -199,16 +208,26 @@ class Field:
         # runs past the end of its own type (a 32-bit c_uint field at bit 1), and then
         # reads and writes it wrongly.
         self.broken = bool(bits) and bit_offset + bits > 8 * ctypes.sizeof(ftype)
+        #: The field whose bits ctypes lays this one over (that bug again), or "".
+        self.overlaps = ""
 
     def refuse_broken(self, cls: CType, path: str) -> None:
         """TypeError if ctypes cannot read or write this bit field faithfully here."""
+        bug = (
+            "(a ctypes bug before Python 3.14, with bit fields of mixed types). Give "
+            "neighbouring bit fields the same type"
+        )
         if self.broken:
             raise TypeError(
                 f"{path}: ctypes lays this {self.bits}-bit field of {self.type.__name__} in "
                 f"{cls.__name__} out from bit {self.bit_offset} of its "
                 f"{ctypes.sizeof(self.type)}-byte unit, past the unit's end, and so reads "
-                "and writes it wrongly (a ctypes bug before Python 3.14, after a bit field "
-                "of a larger type). Give neighbouring bit fields the same type"
+                f"and writes it wrongly {bug}"
+            )
+        if self.overlaps:
+            raise TypeError(
+                f"{path}: ctypes lays this field of {cls.__name__} out over bits of its "
+                f"field {self.overlaps}, so writing one changes the other {bug}"
             )
 
 
@@ -244,8 +263,30 @@ def layout(cls: CType) -> tuple[Field, ...]:
                 bits = int(entry[2])
             fields.append(Field(name, ftype, bits, int(descriptor.offset), bit_offset))
     found = tuple(fields)
+    if issubclass(cls, ctypes.Structure) and any(f.bits for f in found):
+        _find_overlaps(cls, found)
     _LAYOUTS[cls] = found
     return found
+
+
+def _find_overlaps(cls: CType, fields: tuple[Field, ...]) -> None:
+    """Mark the fields of a structure with bit fields that ctypes lays over one another:
+    set each bit field to all ones in a zeroed instance and look at the others."""
+    for f in fields:
+        if not f.bits or f.broken or f.category != SCALAR or kind(f.type) not in "iu":
+            continue
+        obj = cls.__new__(cls)  # zeroed; a user's __init__ is not called
+        setattr(obj, f.name, -1 if kind(f.type) == "i" else (1 << f.bits) - 1)
+        for other in fields:
+            if other is f or (other.bits and other.broken):
+                continue
+            if other.bits:
+                touched = bool(getattr(obj, other.name))
+            else:
+                start = ctypes.addressof(obj) + other.offset
+                touched = any(ctypes.string_at(start, ctypes.sizeof(other.type)))
+            if touched:
+                f.overlaps, other.overlaps = other.name, f.name
 
 
 _FINGERPRINTS: dict[type, tuple[Any, ...]] = {}
