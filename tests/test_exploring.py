@@ -35,6 +35,12 @@ def test_ctypes_values_as_arguments_cross_by_value(layouts):
     assert layouts.lib.sum_int_double(IntDouble(3, 0.5)) == 3.5
 
 
+def test_a_c_long_is_a_long_of_the_server_for_a_function_without_argtypes(layouts):
+    # long add_longs(long a, long b): 4-byte longs there. Had c_long(5) kept the client's
+    # 8 bytes, b would be read from the upper half of a, and the sum would be 5.
+    assert layouts.lib.add_longs(ctypes.c_long(5), ctypes.c_long(-7)) == -2
+
+
 def test_a_char_pointer_result_is_a_copy_in_the_client(layouts):
     layouts.lib.greeting.restype = ctypes.c_char_p
     greeting = layouts.lib.greeting()

@@ -61,3 +61,5 @@ int layout_fixed(int which, size_t *out) {
 double scale(double x, double factor) { return x * factor; }
 
 const char *greeting(void) { return "hello from i386"; }
+
+long add_longs(long a, long b) { return a + b; }

@@ -1,11 +1,12 @@
-"""How this process lays out ctypes types, and how it describes them to the other process.
+"""How this process lays out ctypes types, for both halves of the ctypes codec.
 
 A ctypes type's layout depends on the process: ``long``, ``size_t``, ``wchar_t`` and
 pointers have other sizes in a 32-bit process, and i386 Linux aligns ``double`` to 4
 bytes. This module gives what :mod:`~bitbridge.wire.ctypes_values` (the sender) and
 :mod:`~bitbridge.wire.ctypes_rebuild` (the receiver) share: the kind of every simple
-type, the fields of a structure as this process lays them out, a type's *spec* (how the
-sender saw it, sent along with a value) and its layout *fingerprint* (to compare unions).
+type, the fields of a structure as this process lays them out, the form of a type's
+*spec* (how the sender saw it, sent along with a value) and a type's layout
+*fingerprint* (to compare unions).
 """
 
 from __future__ import annotations
@@ -151,22 +152,6 @@ def importable(cls: CType) -> bool:
     for part in cls.__qualname__.split("."):
         found = getattr(found, part, None)
     return found is cls
-
-
-def class_ref(cls: CType) -> type | str:
-    """The class itself where pickle can send it by reference; else "~" and its name,
-    which is good for messages only."""
-    ref: type | str = cls if importable(cls) else "~" + cls.__name__
-    return ref
-
-
-def scalar_ref(cls: CType) -> tuple[type | str, str]:
-    """(reference, byte order) of a simple type: a standard type by name, others by
-    class reference."""
-    std = STD_TYPES.get(cls)
-    if std is not None:
-        return std
-    return class_ref(cls), ""
 
 
 def type_name(spec: Spec) -> str:
@@ -377,70 +362,3 @@ def pointer_member(fingerprint: Any, path: str) -> str | None:
         if found:
             return found
     return None
-
-
-# --- the sender's specs --------------------------------------------------------------
-
-_SPECS: dict[type, Spec] = {}
-
-
-def spec_of(cls: CType, where: str) -> Spec:
-    """How this process describes a type to the other one (cached). ``where`` names
-    the place of the type for errors."""
-    cached = _SPECS.get(cls)
-    if cached is not None:
-        return cached
-    tag = category(cls)
-    spec: Spec
-    if tag == SCALAR:
-        ref, order = scalar_ref(cls)
-        spec = (SCALAR, ref, ctypes.sizeof(cls), kind(cls), order)
-    elif tag == POINTER:
-        spec = (POINTER, cls.__name__, ctypes.sizeof(cls))
-    elif tag == STRUCT:
-        fields = []
-        for f in layout(cls):
-            here = f"{cls.__name__}.{f.name}"
-            if f.bits and f.category == SCALAR and kind(f.type) == "?":
-                raise TypeError(
-                    f"{here}: a c_bool bit field cannot cross: ctypes before Python 3.14 "
-                    "reads and writes it as the whole byte. Declare it c_uint8 (or "
-                    "c_uint) with the same width"
-                )
-            fields.append((f.name, spec_of(f.type, here), f.bits))
-        spec = (STRUCT, class_ref(cls), tuple(fields))
-    elif tag == UNION:
-        spec = (UNION, class_ref(cls), layout_fingerprint(cls))
-    elif tag == ARRAY:
-        element: CType = cls._type_
-        named = cls if importable(cls) else None
-        spec = (ARRAY, spec_of(element, where + "[]"), cls._length_, named)
-    else:
-        raise TypeError(
-            f"{where}: a py_object holds a reference to an object of this process and "
-            "cannot cross; send the object itself as an argument"
-        )
-    _SPECS[cls] = spec
-    return spec
-
-
-def require_rebuildable(spec: Spec, path: str) -> None:
-    """Refuse a top-level type the receiver could not build from its spec."""
-    tag = spec[0]
-    if tag == ARRAY:
-        if spec[3] is None:
-            require_rebuildable(spec[1], path + "[]")
-        return
-    if tag == POINTER:
-        raise TypeError(f"{path}: an array of pointers cannot cross; {POINTER_FIX}")
-    if isinstance(spec[1], str) and spec[1].startswith("~"):
-        raise TypeError(not_importable(spec[1][1:], path))
-
-
-def not_importable(name: str, path: str) -> str:
-    """The message for a class that the other process cannot import."""
-    return (
-        f"{path}: class {name} cannot be found by its module and qualified name, so the "
-        "other process cannot import it; define it at the top level of a module that "
-        "both processes import"
-    )

@@ -39,12 +39,10 @@ from bitbridge.wire.ctypes_layout import (
     Spec,
     category,
     importable,
+    kind,
     layout,
-    not_importable,
+    layout_fingerprint,
     pointer_member,
-    require_rebuildable,
-    scalar_ref,
-    spec_of,
 )
 from bitbridge.wire.ctypes_rebuild import FORMAT, rebuild, rebuild_type
 
@@ -92,6 +90,90 @@ def dumps(obj: object) -> bytes:
     return buffer.getvalue()
 
 
+# --- specs ---------------------------------------------------------------------------
+
+
+def _class_ref(cls: CType) -> type | str:
+    """The class itself where pickle can send it by reference; else "~" and its name,
+    which is good for messages only."""
+    ref: type | str = cls if importable(cls) else "~" + cls.__name__
+    return ref
+
+
+def _scalar_ref(cls: CType) -> tuple[type | str, str]:
+    """(reference, byte order) of a simple type: a standard type by name, others by
+    class reference."""
+    std = STD_TYPES.get(cls)
+    if std is not None:
+        return std
+    return _class_ref(cls), ""
+
+
+_SPECS: dict[type, Spec] = {}
+
+
+def _spec_of(cls: CType, where: str) -> Spec:
+    """How this process describes a type to the other one (cached). ``where`` names
+    the place of the type for errors."""
+    cached = _SPECS.get(cls)
+    if cached is not None:
+        return cached
+    tag = category(cls)
+    spec: Spec
+    if tag == SCALAR:
+        ref, order = _scalar_ref(cls)
+        spec = (SCALAR, ref, ctypes.sizeof(cls), kind(cls), order)
+    elif tag == POINTER:
+        spec = (POINTER, cls.__name__, ctypes.sizeof(cls))
+    elif tag == STRUCT:
+        fields = []
+        for f in layout(cls):
+            here = f"{cls.__name__}.{f.name}"
+            if f.bits and f.category == SCALAR and kind(f.type) == "?":
+                raise TypeError(
+                    f"{here}: a c_bool bit field cannot cross: ctypes before Python 3.14 "
+                    "reads and writes it as the whole byte. Declare it c_uint8 (or "
+                    "c_uint) with the same width"
+                )
+            fields.append((f.name, _spec_of(f.type, here), f.bits))
+        spec = (STRUCT, _class_ref(cls), tuple(fields))
+    elif tag == UNION:
+        spec = (UNION, _class_ref(cls), layout_fingerprint(cls))
+    elif tag == ARRAY:
+        element: CType = cls._type_
+        named = cls if importable(cls) else None
+        spec = (ARRAY, _spec_of(element, where + "[]"), cls._length_, named)
+    else:
+        raise TypeError(
+            f"{where}: a py_object holds a reference to an object of this process and "
+            "cannot cross; send the object itself as an argument"
+        )
+    _SPECS[cls] = spec
+    return spec
+
+
+def _require_rebuildable(spec: Spec, path: str) -> None:
+    """Refuse a top-level type the receiver could not build from its spec."""
+    tag = spec[0]
+    if tag == ARRAY:
+        if spec[3] is None:
+            _require_rebuildable(spec[1], path + "[]")
+        return
+    if tag == POINTER:
+        raise TypeError(f"{path}: an array of pointers cannot cross; {POINTER_FIX}")
+    if isinstance(spec[1], str) and spec[1].startswith("~"):
+        raise TypeError(_not_importable(spec[1][1:], path))
+
+
+def _not_importable(name: str, path: str) -> str:
+    """The message for a class that the other process cannot import."""
+    return (
+        f"{path}: class {name} cannot be found by its module and qualified name, so the "
+        "other process cannot import it; define it at the top level of a module that "
+        "both processes import"
+    )
+
+
 # --- types ---------------------------------------------------------------------------
 
 
@@ -116,7 +198,7 @@ def type_spec(cls: CType, path: str) -> Any:
             tuple(type_spec(arg, f"{path}.argtypes") for arg in cls._argtypes_ or ()),
             cls._flags_,
         )
-    raise TypeError(not_importable(cls.__name__, path))
+    raise TypeError(_not_importable(cls.__name__, path))
 
 
 # --- values --------------------------------------------------------------------------
@@ -139,17 +221,17 @@ def describe(obj: object) -> Description:
     code = getattr(cls, "_type_", None)
     if issubclass(cls, _SimpleCData) and code in ("z", "Z"):
         # A c_char_p or c_wchar_p on its own crosses as the string it points to.
-        ref, order = scalar_ref(cls)
+        ref, order = _scalar_ref(cls)
         spec: Spec = (SCALAR, ref, ctypes.sizeof(cls), code, order)
-        require_rebuildable(spec, path)
+        _require_rebuildable(spec, path)
         return FORMAT, spec, value.value
     tag = category(cls)
     if tag == POINTER:
         raise TypeError(
             f"{path}: a pointer cannot cross: {POINTER_FIX}; pass None for a NULL pointer"
         )
-    spec = spec_of(cls, path)
-    require_rebuildable(spec, path)
+    spec = _spec_of(cls, path)
+    _require_rebuildable(spec, path)
     if tag == SCALAR:
         return FORMAT, spec, value.value
     return FORMAT, spec, _describe(value, spec, path)
