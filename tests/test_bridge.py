@@ -130,12 +130,21 @@ def test_a_netref_used_after_close_raises_bridge_closed_naming_the_bridge():
     kept = recorder.make_list()
     assert len(kept) == 3
     recorder.close()
-    with pytest.raises(BridgeClosed, match="this Recorder bridge is closed, and its netrefs"):
+    with pytest.raises(BridgeClosed, match="this netref points into the Recorder server, which"):
         len(kept)
     with pytest.raises(BridgeClosed):
         kept.append(4)
     with pytest.raises(BridgeClosed):
         recorder.lib  # noqa: B018
+
+
+def test_a_netref_of_a_server_replaced_by_restart_raises_bridge_closed():
+    with Recorder() as recorder:
+        kept = recorder.make_list()
+        recorder.restart()
+        with pytest.raises(BridgeClosed, match="closed with its bridge"):
+            kept[0]
+        assert recorder.make_list()[0] == 1  # the new server's
 
 
 def test_a_netref_used_after_its_server_died_raises_server_crashed():

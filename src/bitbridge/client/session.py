@@ -201,8 +201,9 @@ class Session:
             return type(self._failure)(*self._failure.args)
         if self.closed:
             return errors.BridgeClosed(
-                f"this {self.class_name} bridge is closed, and its netrefs (proxies to "
-                "objects of its server) went with it; keep copies instead (copy=True)"
+                f"this netref points into the {self.class_name} server, which closed with "
+                "its bridge (close() or restart()); keep a copy of what you use later "
+                "(copy=True)"
             )
         return self._crashed("while one of its netrefs was used")
 

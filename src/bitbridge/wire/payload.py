@@ -139,9 +139,8 @@ def _array_code(obj: Any) -> str | None:
     if isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in _BUFFER_FORMATS:
         return _CODES.get((_kind(obj.format), obj.itemsize))
     if isinstance(obj, ctypes.Array):
-        element = obj._type_
-        code = _SAME_SIZE_NAMES.get(getattr(element, "__name__", ""))
-        return code if element is getattr(ctypes, element.__name__, None) else None
+        name = getattr(obj._type_, "__name__", "")
+        return _SAME_SIZE_NAMES.get(name) if obj._type_ is getattr(ctypes, name, None) else None
     return None
 
 
