@@ -5,7 +5,8 @@ of ``make bench`` nor of ``make test``). It measures, interleaved round by round
 
 - a plain call (``add(1, 2)``) and a ``copy=True`` call returning 1,000 doubles;
 - a block of 1,000 doubles handed by the C library to a client callback
-  (``examples/cpp``'s ``acquire``), per block;
+  (``examples/cpp``'s ``acquire``), per block: by value, and as an rpyc netref (what
+  callbacks were before);
 - rows of the i386 libsqlite3 handed to a client callback by ``sqlite3_exec``
   (tests/bridges.py's ``Sqlite``), per 3-column row: by value (bitbridge's callbacks),
   as rpyc netrefs (what callbacks were before: the server's netref calls as rpyc's own
@@ -70,6 +71,16 @@ class Rows(Sqlite):
         _set_callbacks_by_value(function, on)
 
 
+class Acquire(Cpp):
+    """examples/cpp's Cpp, with callbacks as they were (for the comparison only)."""
+
+    library = str(ROOT / "examples" / "cpp" / "cpp_lib32")
+
+    @remote32
+    def callbacks_by_value(self, function: Any, on: bool) -> None:
+        _set_callbacks_by_value(function, on)
+
+
 def per_call(function: Callable[[], object], calls: int) -> float:
     """Microseconds per call of ``function``, over ``calls`` calls."""
     started = time.perf_counter()
@@ -85,7 +96,7 @@ def main() -> None:
         samples.setdefault(name, []).append(value)
 
     local = sqlite3.connect(":memory:")
-    with Blocks() as blocks, Cpp() as cpp, Rows() as db:
+    with Blocks() as blocks, Acquire() as cpp, Rows() as db:
         db.execute("create table t (id integer, name text, score real)")
         rows_sql = ", ".join(f"({i}, 'row {i}', {i}.5)" for i in range(ROWS))
         db.execute(f"insert into t values {rows_sql}")
@@ -101,6 +112,13 @@ def main() -> None:
                 "a 1,000-double block to a client callback",
                 per_call(lambda: cpp.acquire(100, BLOCK, lambda i, s: kept.append(s)), 1) / 100,
             )
+            kept.clear()
+            cpp.callbacks_by_value(print, False)
+            sample(
+                "a 1,000-double block to a client callback, as a netref (before)",
+                per_call(lambda: cpp.acquire(2, BLOCK, lambda i, s: kept.append(list(s))), 1) / 2,
+            )
+            cpp.callbacks_by_value(print, True)
             kept.clear()
             sample(
                 "a sqlite row to a client callback, by value",
