@@ -17,10 +17,12 @@ from pathlib import Path
 import nox
 
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
-#: A fast, meaningful subset: values, the C++ example, callbacks, start errors, lifetime,
-#: dependencies, in-process and logging.
+#: A fast, meaningful subset: values, ctypes values across layouts, the C++ example,
+#: callbacks, start errors, lifetime, dependencies, in-process and logging.
 CORE_TESTS = (
     "tests/test_echo.py",
+    "tests/test_ctypes_values.py",
+    "tests/test_layouts.py",
     "tests/test_cpp.py",
     "tests/test_callbacks.py",
     "tests/test_start_errors.py",

@@ -78,8 +78,13 @@ class Recorder(Bridge):
         return len(self.kept)
 
     @remote32
-    def call_back(self, function: Any, *args: Any) -> Any:
-        return function(*args)
+    def call_back(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    @remote32
+    def call_back_with_kept(self, function: Any) -> Any:
+        """Call ``function`` with objects of the server (made by ``make_list``)."""
+        return function(self.kept, kept=self.kept)
 
     @remote32(copy=True)
     def sys_path(self) -> list[str]:
@@ -284,3 +289,54 @@ class Expat(Bridge):
     @remote32
     def release_handlers(self) -> None:
         self.handlers.close()
+
+
+SQLITE_ABORT = 4
+
+#: ``int (*callback)(void *context, int columns, char **values, char **names)``
+RowCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.POINTER(ctypes.c_char_p),
+    ctypes.POINTER(ctypes.c_char_p),
+)
+
+
+class Sqlite(Bridge):
+    """An in-memory database of the i386 libsqlite3 that the provisioned interpreter
+    carries (its ``_sqlite3`` module needs it): ``sqlite3_exec`` hands each row of a query
+    to a callback, which runs in the client."""
+
+    library = "libsqlite3.so.0"
+
+    def __init__(self) -> None:
+        lib = self.lib
+        lib.sqlite3_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+        lib.sqlite3_exec.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            RowCallback,
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+        ]
+        lib.sqlite3_free.argtypes = [ctypes.c_void_p]
+        self.db = ctypes.c_void_p()
+        if lib.sqlite3_open(b":memory:", ctypes.byref(self.db)):
+            raise OSError("sqlite3_open failed")
+
+    @remote32
+    def execute(self, sql: str, on_row: Any = None) -> None:
+        """Run ``sql``; ``on_row(values)`` gets each row as a list of bytes (None for NULL).
+        Returning True from it stops the query."""
+
+        def row(context: Any, columns: int, values: Any, names: Any) -> int:
+            return 1 if on_row is not None and on_row([values[i] for i in range(columns)]) else 0
+
+        error = ctypes.c_char_p()
+        with c_callback(RowCallback, row, error_result=1) as c_row:
+            failed = self.lib.sqlite3_exec(self.db, sql.encode(), c_row, None, ctypes.byref(error))
+        message = (error.value or b"").decode()
+        self.lib.sqlite3_free(error)
+        if failed and failed != SQLITE_ABORT:  # SQLITE_ABORT: on_row asked to stop
+            raise RuntimeError(f"sqlite3_exec failed ({failed}): {message}")

@@ -12,7 +12,9 @@ from cpp import Cpp
 from dotnet import DotNet
 from echo import Echo
 from fortran import Fortran
+from layouts import Layouts
 from libc import Libc
+from native32 import DATA, build32
 
 from bitbridge import Bridge, server_info
 
@@ -98,3 +100,14 @@ def libc() -> Iterator[Libc]:
 @pytest.fixture(scope="session")
 def dotnet() -> Iterator[DotNet]:
     yield from started_32bit(DotNet)
+
+
+@pytest.fixture(scope="session")
+def layouts_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/data/layouts.c built for i386."""
+    return build32(DATA / "layouts.c", tmp_path_factory.mktemp("layouts") / "layouts32.so")
+
+
+@pytest.fixture(scope="session")
+def layouts(layouts_library: Path) -> Iterator[Layouts]:
+    yield from started_32bit(Layouts.configure(library=str(layouts_library)))

@@ -125,6 +125,46 @@ def test_calls_after_close_raise_bridge_closed():
         recorder.pid()
 
 
+def test_a_netref_used_after_close_raises_bridge_closed_naming_the_bridge():
+    recorder = Recorder()
+    kept = recorder.make_list()
+    assert len(kept) == 3
+    recorder.close()
+    with pytest.raises(BridgeClosed, match="this netref points into the Recorder server, which"):
+        len(kept)
+    with pytest.raises(BridgeClosed):
+        kept.append(4)
+    with pytest.raises(BridgeClosed):
+        recorder.lib  # noqa: B018
+
+
+def test_a_netref_of_a_server_replaced_by_restart_raises_bridge_closed():
+    with Recorder() as recorder:
+        kept = recorder.make_list()
+        recorder.restart()
+        with pytest.raises(BridgeClosed, match="closed with its bridge"):
+            kept[0]
+        assert recorder.make_list()[0] == 1  # the new server's
+
+
+def test_a_netref_used_after_its_server_died_raises_server_crashed():
+    import os
+    import signal
+
+    from bitbridge import ServerCrashed, server_info
+
+    recorder = Recorder()
+    kept = recorder.make_list()
+    os.kill(server_info(recorder).pid, signal.SIGKILL)
+    with pytest.raises(ServerCrashed, match=r"the Recorder server \(pid \d+\) died while one of"):
+        kept[0]
+    with pytest.raises(ServerCrashed, match="SIGKILL"):
+        recorder.pid()  # the bridge says the same from then on
+    with pytest.raises(ServerCrashed, match="SIGKILL"):
+        len(kept)
+    recorder.close()
+
+
 def test_ctypes_structure_argument_travels_by_value(cpp):
     from cpp import FourPoints, Point
 

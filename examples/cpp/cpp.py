@@ -9,11 +9,16 @@ from __future__ import annotations
 import ctypes
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bitbridge import Bridge, c_callback, remote32, server_info
 
 #: ``int (*progress_callback)(int done, int total)``
 ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)
+#: ``int (*block_callback)(int index, const double *samples, int n)``
+BlockCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_int
+)
 
 
 class Point(ctypes.Structure):
@@ -69,6 +74,8 @@ class Cpp(Bridge):
         lib.distance_n_points.argtypes = [NPoints]
         lib.run_with_progress.restype = ctypes.c_int
         lib.run_with_progress.argtypes = [ctypes.c_int, ProgressCallback]
+        lib.acquire.restype = ctypes.c_int
+        lib.acquire.argtypes = [ctypes.c_int, ctypes.c_int, BlockCallback]
 
     @remote32
     def add(self, a: int, b: int) -> int:
@@ -160,6 +167,24 @@ class Cpp(Bridge):
 
         with c_callback(ProgressCallback, report, error_result=1) as c_progress:
             done = self.lib.run_with_progress(steps, c_progress)
+        return done  # type: ignore[no-any-return]
+
+    @remote32
+    def acquire(
+        self, blocks: int, n: int, on_block: Callable[[int, Sequence[float]], object]
+    ) -> int:
+        """Acquire ``blocks`` blocks of ``n`` samples: the library calls back with each,
+        and ``on_block(index, samples)`` runs in the client with ``samples`` an
+        ``array.array("d")``, a copy of the block that stays valid. Returning True stops
+        the acquisition. Returns the number of blocks done."""
+
+        def block(index: int, samples: Any, count: int) -> int:
+            # The library's buffer as a ctypes array: it crosses by value, in one message.
+            view = ctypes.cast(samples, ctypes.POINTER(ctypes.c_double * count)).contents
+            return 1 if on_block(index, view) else 0
+
+        with c_callback(BlockCallback, block, error_result=1) as c_block:
+            done = self.lib.acquire(blocks, n, c_block)
         return done  # type: ignore[no-any-return]
 
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -80,4 +81,19 @@ EXPORT int run_with_progress(int n, progress_callback progress) {
         if (progress(done, n) != 0) return done;
     }
     return n;
+}
+
+// A callback from the library with a block of data: block number `index`, n samples.
+// A non-zero result asks the library to stop.
+typedef int (*block_callback)(int index, const double *samples, int n);
+
+// acquires `blocks` blocks of n samples (sample i of block b is b + i / n), handing each
+// to on_block in a buffer of its own that it reuses; returns the blocks done
+EXPORT int acquire(int blocks, int n, block_callback on_block) {
+    std::vector<double> samples(n);
+    for (int b = 0; b < blocks; b++) {
+        for (int i = 0; i < n; i++) samples[i] = b + static_cast<double>(i) / n;
+        if (on_block(b, samples.data(), n) != 0) return b + 1;
+    }
+    return blocks;
 }

@@ -40,12 +40,14 @@ class ServerImportError(StartError):
 
 
 class BridgeClosed(BridgeError):
-    """The bridge was used after ``close()``, or after Ctrl-C interrupted one of its calls
-    (which closes it, since the server's state is then unknown)."""
+    """The bridge, or a netref of it, was used after ``close()``, or after Ctrl-C
+    interrupted one of its calls (which closes it, since the server's state is then
+    unknown)."""
 
 
 class ServerCrashed(BridgeError):
-    """The server process died during or before a call (a crash inside the library)."""
+    """The server process died during or before a call, or before a netref of it was
+    used (a crash inside the library)."""
 
 
 class CallTimeout(BridgeError, TimeoutError):

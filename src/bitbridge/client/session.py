@@ -16,7 +16,7 @@ from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
 
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
-from bitbridge.client import wine
+from bitbridge.client import callbacks, wine
 from bitbridge.client.interpreter import Interpreter, find_interpreter
 from bitbridge.client.library_path import folders_of
 from bitbridge.client.logs import SESSION as log
@@ -90,6 +90,7 @@ class Session:
                 self.process.open_socket(options.start_timeout),
                 options.start_timeout,
                 bind_threads=options.concurrent,
+                roles=transport.Roles(callback_invoker=callbacks.invoke, ctypes_by_value=True),
             )
             self._shared, self._arena = self.process.shared_memory, self.process.arena
             if self._shared and not options.concurrent:
@@ -120,6 +121,8 @@ class Session:
                 pid, pointer_size, python_version, executable, interpreter.describe()
             )
             self.conn._config["sync_request_timeout"] = None
+            # From now on a netref that finds the connection lost raises what a call would.
+            self.conn._config[transport.CONNECTION_LOST] = self._connection_lost
             self._shared_limit = shm.MAX_32BIT_BYTES if pointer_size == 4 else None
         except BaseException as exc:
             self.closed = True
@@ -167,11 +170,9 @@ class Session:
         try:
             request = self.conn.invoke_request(transport.HANDLE_INVOKE)
             with self._guard(f"{self.class_name}.{name}()", timeout):
-                if timeout is None:
-                    result = self.conn.sync_request(request, arguments, refs)
-                else:
-                    pending = self.conn.async_request(request, arguments, refs, timeout=timeout)
-                    result = pending.value
+                # Not sync_request: a lost connection is told here, naming the call.
+                pending = self.conn.async_request(request, arguments, refs, timeout=timeout)
+                result = pending.value
         finally:
             transfer.finish()
         return payload.loads_result(result) if spec.copy else result
@@ -252,10 +253,7 @@ class Session:
     def getattr(self, name: str) -> Any:
         """Return an attribute of the server half (a netref unless it is immutable)."""
         self._check_open()
-        try:
-            return getattr(self.remote, name)
-        except _CONNECTION_LOST:
-            raise self._crashed(f"while getting {self.class_name}.{name}") from None
+        return getattr(self.remote, name)  # a lost connection: see _connection_lost
 
     def close(self) -> None:
         """Stop the server and reap it; safe to call more than once, from any thread."""
@@ -290,6 +288,19 @@ class Session:
             raise errors.BridgeClosed(
                 f"this {self.class_name} bridge is closed; open a new one or call restart()"
             )
+
+    def _connection_lost(self) -> errors.BridgeError:
+        """The error of a request that found the connection lost: a netref's (a proxy to
+        an object of the server), used after the bridge closed or its server died."""
+        if self._failure is not None:
+            return type(self._failure)(*self._failure.args)
+        if self.closed:
+            return errors.BridgeClosed(
+                f"this netref points into the {self.class_name} server, which closed with "
+                "its bridge (close() or restart()); keep a copy of what you use later "
+                "(copy=True)"
+            )
+        return self._crashed("while one of its netrefs was used")
 
     def _fail(self, failure: errors.BridgeError) -> errors.BridgeError:
         """Kill the server, remember why, and return the error to raise."""

@@ -21,7 +21,7 @@ from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload, shm
-from bitbridge.wire.transport import BridgeConnection, connect
+from bitbridge.wire.transport import BridgeConnection, Roles, connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
 CONCURRENT_THREADS = 16
@@ -60,6 +60,12 @@ class _Serving:
         if arena is not None:
             self.results = payload.ResultBlocks(in_order=self.in_order, arena=arena)
 
+    def pack_callback(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[bytes, tuple[Any, ...]]:
+        """Pack the arguments of a call into the client (of a callback) by value."""
+        return payload.dumps_callback(args, kwargs, self.results)
+
 
 _serving: _Serving | None = None
 
@@ -75,18 +81,19 @@ def serve(settings: dict[str, Any]) -> None:
     client_packages.install(settings.get("client_path", []))
     concurrent = bool(settings.get("concurrent"))
     _serving = _Serving(settings)
-    serving: dict[str, Any] = {
-        "invoker": _serving.invoke,
-        "batch_invoker": _serving.invoke_many,
-        "one_call_at_a_time": not concurrent,
-    }
+    roles = Roles(
+        invoker=_serving.invoke,
+        batch_invoker=_serving.invoke_many,
+        one_call_at_a_time=not concurrent,
+        call_packer=_serving.pack_callback,
+    )
     if "wine" in settings:  # under Wine, started by a Linux client
         from bitbridge.server.wine import open_connection
 
-        conn, arena = open_connection(settings["wine"], concurrent, serving)
+        conn, arena = open_connection(settings["wine"], concurrent, roles)
         _serving.use_arena(arena)
     else:
-        conn = connect(_inherited_socket(settings), bind_threads=concurrent, **serving)
+        conn = connect(_inherited_socket(settings), bind_threads=concurrent, roles=roles)
     _serving.conn = conn
     try:
         if concurrent:

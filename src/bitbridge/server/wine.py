@@ -33,7 +33,7 @@ from rpyc.core.stream import Stream
 from rpyc.lib import Timeout
 
 from bitbridge.wire import handshake, shm
-from bitbridge.wire.transport import BridgeConnection, connect, connect_stream
+from bitbridge.wire.transport import BridgeConnection, Roles, connect, connect_stream
 
 GENERIC_READ, GENERIC_WRITE = 0x80000000, 0x40000000
 #: How long one connection may take to prove the secret before it is dropped.
@@ -156,19 +156,18 @@ class HandleStream(Stream):  # type: ignore[misc]
 
 
 def open_connection(
-    settings: dict[str, Any], bind_threads: bool, serving: dict[str, Any]
+    settings: dict[str, Any], bind_threads: bool, roles: Roles
 ) -> tuple[BridgeConnection, shm.Arena | None]:
     """Open the transport that ``settings`` (the client's ``wine`` settings) allow and
     map the shared memory arena if there is one; report both on stdout; return the
-    connection (served by what ``serving`` names, as ``transport.connect`` takes it) and
-    the arena."""
+    connection (with the server's ``roles``) and the arena."""
     transport = settings.get("transport", "auto")
     has_export = fd_export() is not None
     arena = open_arena(settings["arena"]) if "arena" in settings and has_export else None
     if transport == "fd" or (transport == "auto" and has_export):
         stream = HandleStream(int(settings["fd"]))
         _report({"transport": "fd", "arena": arena is not None})
-        return connect_stream(stream, bind_threads=bind_threads, **serving), arena
+        return connect_stream(stream, bind_threads=bind_threads, roles=roles), arena
     secret = bytes.fromhex(settings["secret"])
     listener = _listen()
     _report({"transport": "tcp", "port": listener.getsockname()[1], "arena": arena is not None})
@@ -176,7 +175,7 @@ def open_connection(
     sock = accept_proven(listener, secret, deadline)
     if sock is None:
         raise SystemExit("bitbridge server: no client proved the secret in time")
-    return connect(sock, bind_threads=bind_threads, spin=False, **serving), arena
+    return connect(sock, bind_threads=bind_threads, roles=roles, spin=False), arena
 
 
 def open_arena(settings: dict[str, Any]) -> shm.Arena:

@@ -11,7 +11,12 @@ and writes the client's data in place, and what it writes is copied back into th
 client's array when the call returns. numpy is a client-side extra only: other numpy
 arrays arrive as nested lists, numpy scalars as Python numbers. ``bytes`` and
 ``bytearray`` arguments of a megabyte or more travel through shared memory too, and
-arrive as themselves. A ctypes array in a copied result comes back as an ``array.array``.
+arrive as themselves. A ctypes array of fixed-size numbers is shared like a numpy array;
+other ctypes values cross field by field (``ctypes_values``), rebuilt in the receiver's
+layout. A ctypes array of numbers in a copied result comes back as an ``array.array``.
+
+The arguments of a call from the server into the client (a callback) are pickled as a
+copied result is (:func:`dumps_callback`): copies, never views of shared memory.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 
 from rpyc.core.netref import BaseNetref
 
-from bitbridge.wire import shm
+from bitbridge.wire import ctypes_values, shm
 
 #: ``bytes`` and ``bytearray`` from this size on go through shared memory.
 SHARED_BYTES_FROM = 1 << 20
@@ -141,11 +146,31 @@ def _array_code(obj: Any) -> str | None:
         return _CODES.get((obj.dtype.kind, obj.dtype.itemsize))
     if isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in _BUFFER_FORMATS:
         return _CODES.get((_kind(obj.format), obj.itemsize))
+    if isinstance(obj, ctypes.Array):
+        name = getattr(obj._type_, "__name__", "")
+        return _SAME_SIZE_NAMES.get(name) if obj._type_ is getattr(ctypes, name, None) else None
     return None
 
 
 # Single-letter struct formats of the numbers above, platform-sized ones included.
 _BUFFER_FORMATS = frozenset("bBhHiIlLqQfd")
+
+# ctypes element types by the name of their class, where the name means the same size in
+# every process (an int is 4 bytes in ILP32, LP64 and LLP64): an array of them is shared
+# like a numpy array. An array of c_long (also the class of c_int64 and c_ssize_t on
+# 64-bit Linux) crosses by value instead, as the receiver's c_long (ctypes_values).
+_SAME_SIZE_NAMES = {
+    "c_byte": "b",
+    "c_ubyte": "B",
+    "c_short": "h",
+    "c_ushort": "H",
+    "c_int": "i",
+    "c_uint": "I",
+    "c_longlong": "q",
+    "c_ulonglong": "Q",
+    "c_float": "f",
+    "c_double": "d",
+}
 
 
 class _Pickler(pickle.Pickler):
@@ -176,9 +201,13 @@ class _Pickler(pickle.Pickler):
                 return self.share_array(obj, code)
         if type(obj).__module__ == "numpy":
             return _same, (_from_numpy(obj),)
-        if isinstance(obj, ctypes.Array) and (code := _ctypes_array_code(obj)):
-            return _same, (array.array(code, bytes(memoryview(obj).cast("B"))),)
-        return NotImplemented
+        if (
+            self.transfer is None
+            and isinstance(obj, ctypes.Array)
+            and (code := _ctypes_array_code(obj))
+        ):  # a copy for the client (a result, a callback's argument)
+            return _array_copy, (code, bytes(obj))
+        return ctypes_values.reduce(obj)
 
     def share_array(self, obj: Any, code: str) -> Any:
         assert self.transfer is not None
@@ -193,6 +222,11 @@ class _Pickler(pickle.Pickler):
         if writable:
             self.transfer.write_back.append((self.transfer.blocks[-1][0], obj, data is obj))
         return _shared_array, (handle, code, length)
+
+
+def _array_copy(code: str, data: bytes) -> array.array[Any]:
+    """An ``array.array`` holding ``data``; called while unpickling."""
+    return array.array(code, data)
 
 
 def _ctypes_copy(code: str, data: bytes, length: int) -> Any:
@@ -382,6 +416,16 @@ def dumps_result(result: Any, blocks: ResultBlocks | None) -> tuple[bytes, tuple
     blocks.recycle()
     _ResultPickler(buffer, refs, blocks).dump(_mark_large(result) if blocks.shared else result)
     return buffer.getvalue(), tuple(refs)
+
+
+def dumps_callback(
+    args: tuple[Any, ...], kwargs: dict[str, Any], blocks: ResultBlocks
+) -> tuple[bytes, tuple[Any, ...]]:
+    """Pickle the arguments of a call from the server into the client (in the server) as
+    :func:`dumps_result` pickles a copied result: by value in one message, large buffers
+    into ``blocks``, callables and netrefs by reference. :func:`loads` rebuilds
+    ``(args, kwargs)``: copies that stay valid after the call and the bridge."""
+    return dumps_result(_wrapped(args, kwargs, blocks.shared), blocks)
 
 
 def loads_result(copied: tuple[bytes, tuple[Any, ...]]) -> Any:

@@ -5,25 +5,32 @@ there is no listener at all for another process to reach (a server under Wine ma
 instead accept one loopback connection that proves a secret: ``wire/handshake.py``).
 Compression is off (it costs far more than it saves between two local processes) and
 TCP sockets get TCP_NODELAY.
+
+Besides rpyc's own requests the connection carries bitbridge's, each in one pickled
+message (``payload``): remote method calls, one or a batch (client to server), and calls
+of a client callable by the server (:data:`HANDLE_CALLBACK`). In the client's requests,
+ctypes values and types go by value (``ctypes_values``), never as netrefs. What each
+side serves and how it sends is its :class:`Roles`.
 """
 
 from __future__ import annotations
 
 import collections
-import os
-import select
+import pickle
 import socket
 import threading
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from rpyc.core import consts
 from rpyc.core.channel import Channel
 from rpyc.core.protocol import Connection
 from rpyc.core.service import ClassicService
-from rpyc.core.stream import SocketStream, Stream, retry_errnos
-from rpyc.lib import Timeout
-from rpyc.lib.compat import get_exc_errno
+from rpyc.core.stream import Stream
+
+from bitbridge.wire import ctypes_values
+from bitbridge.wire.streams import BufferedSocketStream, WaitingSocketStream
 
 #: bitbridge's own request types: one remote method call in one pickled message, which
 #: costs a fraction of rpyc's generic netref call (no proxy to box, few items to encode),
@@ -37,25 +44,94 @@ HANDLE_INVOKE_NOW = 66
 HANDLE_INVOKE_MANY_NOW = 67
 #: The queued kind of each request type, and its run-at-once twin.
 RUN_AT_ONCE = {HANDLE_INVOKE: HANDLE_INVOKE_NOW, HANDLE_INVOKE_MANY: HANDLE_INVOKE_MANY_NOW}
+#: bitbridge's request for a call of a client callable by the server: its arguments in
+#: one pickled message (``payload.dumps_callback``), where rpyc's HANDLE_CALL would box
+#: them as netrefs, a round trip per element. Served by the client.
+HANDLE_CALLBACK = 70
 
+#: Serves a HANDLE_INVOKE: (pickled call, objects set aside) -> result.
 Invoker = Callable[[bytes, tuple[Any, ...]], Any]
+#: Serves a batch: the results, and by index each exception's (type, value, tb).
+BatchInvoker = Callable[[bytes, tuple[Any, ...]], tuple[Any, list[tuple[int, Any]]]]
+#: Packs the arguments of a call into the other side: (args, kwargs) -> (pickle, refs).
+CallPacker = Callable[[tuple[Any, ...], dict[str, Any]], tuple[bytes, tuple[Any, ...]]]
+#: Serves a HANDLE_CALLBACK: (the callable, pickled arguments, refs) -> result.
+CallbackInvoker = Callable[[Any, bytes, tuple[Any, ...]], Any]
+#: The error to raise for a request that found the connection lost (the client's, set in
+#: the configuration under CONNECTION_LOST once its bridge has started).
+ConnectionLost = Callable[[], BaseException]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What one side of a connection serves, and how it sends.
+
+    The server serves the invoke requests (``invoker``, ``batch_invoker``), one at a time
+    unless the bridge is ``concurrent`` (``one_call_at_a_time``), and sends its netref
+    calls of client callables as HANDLE_CALLBACK requests packed by ``call_packer``. The
+    client serves those with ``callback_invoker`` and sends ctypes values and types by
+    value (``ctypes_by_value``).
+    """
+
+    invoker: Invoker | None = None
+    batch_invoker: BatchInvoker | None = None
+    one_call_at_a_time: bool = False
+    call_packer: CallPacker | None = None
+    callback_invoker: CallbackInvoker | None = None
+    ctypes_by_value: bool = False
+
 
 # In the connection's configuration: rpyc serves requests while the handshake runs (the
 # classic service fetches the other side's root), so what serves them must be there from
 # the start, not set on the connection afterwards.
-INVOKER = "bitbridge_invoker"
-BATCH_INVOKER = "bitbridge_batch_invoker"
-ONE_AT_A_TIME = "bitbridge_one_call_at_a_time"
-#: What serves a batch: the results, and by index each exception's (type, value, tb).
-BatchInvoker = Callable[[bytes, tuple[Any, ...]], tuple[Any, list[tuple[int, Any]]]]
+ROLES = "bitbridge_roles"
+CONNECTION_LOST = "bitbridge_connection_lost"
+
+#: rpyc's box label of a ctypes value or type pickled by ``ctypes_values`` (rpyc's own
+#: labels are 1 to 4).
+LABEL_CTYPES = 16
+
+# The rpyc requests that carry the user's objects: netref calls, method calls, setattr.
+_USER_OBJECT_REQUESTS = frozenset(
+    {consts.HANDLE_CALL, consts.HANDLE_CALLATTR, consts.HANDLE_SETATTR}
+)
+
+# What a lost connection raises in rpyc (BufferedSocketStream raises EOFError itself).
+_LOST = (EOFError, ConnectionError)
+
+
+class _Encoded:
+    """A ctypes value or type of a request, already pickled by ``ctypes_values``."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def _by_value(obj: Any) -> Any:
+    """``obj`` with the ctypes values and types in it (in tuples, and lists of them, such
+    as an ``argtypes`` list) pickled by ``ctypes_values``; raises the TypeError of what
+    cannot cross. A ctypes function pointer, a callable, stays a reference."""
+    kind = type(obj)
+    if kind is tuple:
+        return tuple(map(_by_value, obj))
+    if kind is list and any(map(_is_ctypes, obj)):
+        return tuple(map(_by_value, obj))
+    if _is_ctypes(obj):
+        return _Encoded(ctypes_values.dumps(obj))
+    return obj
+
+
+def _is_ctypes(obj: Any) -> bool:
+    is_value = ctypes_values.is_ctypes_value(obj) and not callable(obj)
+    return is_value or ctypes_values.is_ctypes_type(obj)
 
 
 class BridgeConnection(Connection):  # type: ignore[misc]
-    """rpyc's connection, plus bitbridge's requests, served by what :func:`connect` was
-    given (the server's host): the invoke requests by ``invoker``, the batches by
-    ``batch_invoker``. With ``one_call_at_a_time`` (the server's, unless the bridge is
-    ``concurrent``) a queued invoke request that arrives while another runs waits until
-    it has returned."""
+    """rpyc's connection, plus bitbridge's requests and rules, as its :class:`Roles`
+    (given to :func:`connect`) say, and a lost connection raised as the error that
+    :data:`CONNECTION_LOST` gives (the client's)."""
 
     @classmethod
     def _request_handlers(cls) -> dict[int, Callable[..., Any]]:
@@ -63,30 +139,55 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         for queued, at_once in RUN_AT_ONCE.items():
             kind = cls._handle_invoke if queued == HANDLE_INVOKE else cls._handle_invoke_many
             handlers[queued] = handlers[at_once] = kind
+        handlers[HANDLE_CALLBACK] = cls._handle_callback
         return handlers
 
+    @property
+    def roles(self) -> Roles:
+        """What this side serves and how it sends."""
+        roles: Roles = self._config.get(ROLES) or Roles()
+        return roles
+
     def _handle_invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        return self._served_by(INVOKER)(arguments, refs)
+        return _served_by(self.roles.invoker, "remote method calls")(arguments, refs)
 
     def _handle_invoke_many(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        results, failures = self._served_by(BATCH_INVOKER)(arguments, refs)
+        serve = _served_by(self.roles.batch_invoker, "batches of calls")
+        results, failures = serve(arguments, refs)
         # Each exception boxed as rpyc boxes that of a call: type, message, traceback.
         return results, tuple((index, self._box_exc(*info)) for index, info in failures)
 
-    def _served_by(self, key: str) -> Invoker:
-        invoker: Invoker | None = self._config.get(key)
-        if invoker is None:
-            raise RuntimeError("this side of the bridge serves no remote method calls")
-        return invoker
+    def _handle_callback(self, function: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+        return _served_by(self.roles.callback_invoker, "callbacks")(function, arguments, refs)
 
     def invoke_request(self, queued: int) -> int:
         """The request type to send for a call: run at once when this thread is serving
         a request of the other side (a callback calling the bridge), else queued."""
-        return RUN_AT_ONCE[queued] if _serving_depth() else queued
+        return RUN_AT_ONCE[queued] if serving_depth() else queued
+
+    def async_request(self, handler: int, *args: Any, **kwargs: Any) -> Any:
+        roles = self.roles
+        if handler == consts.HANDLE_CALL and roles.call_packer is not None:
+            # A netref call (of a client callable, in the server): its arguments by value.
+            function, call_args, *call_kwargs = args
+            packed = roles.call_packer(call_args, dict(*call_kwargs))
+            handler, args = HANDLE_CALLBACK, (function, *packed)
+        elif handler in _USER_OBJECT_REQUESTS and roles.ctypes_by_value:
+            args = _by_value(args)
+        return super().async_request(handler, *args, **kwargs)
+
+    def sync_request(self, handler: int, *args: Any) -> Any:
+        try:
+            return super().sync_request(handler, *args)
+        except _LOST:
+            lost: ConnectionLost | None = self._config.get(CONNECTION_LOST)
+            if lost is None or handler == consts.HANDLE_CLOSE:
+                raise
+            raise lost() from None
 
     def _dispatch_request(self, seq: int, raw_args: tuple[int, Any]) -> None:
         handler = raw_args[0]
-        if self._config.get(ONE_AT_A_TIME) and handler in RUN_AT_ONCE:
+        if self.roles.one_call_at_a_time and handler in RUN_AT_ONCE:
             deferred = self.__dict__.setdefault("_deferred", collections.deque())
             if self.__dict__.get("_invoking"):
                 deferred.append((seq, raw_args))
@@ -102,11 +203,22 @@ class BridgeConnection(Connection):  # type: ignore[misc]
             self._dispatch_counted(seq, raw_args)
 
     def _dispatch_counted(self, seq: int, raw_args: tuple[int, Any]) -> None:
-        _local.depth = _serving_depth() + 1
+        _local.depth = serving_depth() + 1
         try:
             super()._dispatch_request(seq, raw_args)
         finally:
             _local.depth -= 1
+
+    def _box(self, obj: Any) -> Any:
+        if type(obj) is _Encoded:
+            return LABEL_CTYPES, obj.data
+        return super()._box(obj)
+
+    def _unbox(self, package: Any) -> Any:
+        label, value = package
+        if label == LABEL_CTYPES:
+            return pickle.loads(value)
+        return super()._unbox(package)
 
     def _unbox_exc(self, raw: Any) -> Any:
         exc = super()._unbox_exc(raw)
@@ -115,11 +227,19 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         return exc
 
 
+def _served_by(serve: Any, what: str) -> Any:
+    if serve is None:
+        raise RuntimeError(f"this side of the bridge serves no {what}")
+    return serve
+
+
 # How many requests of the other side this thread is serving, one inside another.
 _local = threading.local()
 
 
-def _serving_depth() -> int:
+def serving_depth() -> int:
+    """How many requests of the other side this thread is serving, one inside another
+    (0: it serves none, as a thread a library started itself)."""
     depth: int = getattr(_local, "depth", 0)
     return depth
 
@@ -145,69 +265,6 @@ def repair_exception(exc: BaseException) -> None:
                 delattr(exc, field)  # back to unset, as in the exception that was raised
 
 
-#: How long a side waiting for the other spins before it blocks, in seconds.
-SPIN_SECONDS = 100e-6
-_yield_processor = getattr(os, "sched_yield", lambda: time.sleep(0))
-
-
-class BufferedSocketStream(SocketStream):  # type: ignore[misc]
-    """rpyc's socket stream with linear-time large frames: rpyc's own ``write`` re-slices
-    the rest of the frame after every 64 kB sent (an 8 MB frame copied 64 times over)."""
-
-    def poll(self, timeout: float | None) -> bool:
-        # Spin briefly before blocking: a reply or the next request usually comes within
-        # tens of microseconds, and waking a processor that went idle costs more than that
-        # (about 30 us per message on a virtual machine, measured).
-        # Yielding in the loop lets the other side run when both share one processor.
-        deadline = time.perf_counter() + SPIN_SECONDS
-        while time.perf_counter() < deadline:
-            try:
-                if select.select([self.sock], [], [], 0)[0]:
-                    return True
-            except (ValueError, OSError):
-                break  # closed by another thread: rpyc's own poll says so, as it expects
-            _yield_processor()
-        return bool(super().poll(timeout))
-
-    def read(self, count: int) -> bytes:
-        frame = bytearray(count)
-        view = memoryview(frame)
-        received = 0
-        while received < count:
-            try:
-                got = self.sock.recv_into(view[received:])
-            except TimeoutError:
-                continue
-            except OSError as exc:
-                if get_exc_errno(exc) in retry_errnos:
-                    continue
-                self.close()
-                raise EOFError(exc) from exc
-            if not got:
-                self.close()
-                raise EOFError("connection closed by peer")
-            received += got
-        return bytes(frame)
-
-    def write(self, data: bytes) -> None:
-        try:
-            self.sock.sendall(data)
-        except OSError as exc:
-            self.close()
-            raise EOFError(exc) from exc
-
-
-class WaitingSocketStream(BufferedSocketStream):
-    """A socket stream that never spins and, when rpyc waits without a limit, blocks in
-    the read instead of a ``select``: under Wine every ``select`` is a round trip to the
-    wineserver (about 370 us), and spinning on it only adds more."""
-
-    def poll(self, timeout: float | Timeout | None) -> bool:
-        if not (timeout if isinstance(timeout, Timeout) else Timeout(timeout)).finite:
-            return True
-        return bool(SocketStream.poll(self, timeout))
-
-
 class BridgeService(ClassicService):  # type: ignore[misc]
     """rpyc's classic service over a :class:`BridgeConnection`."""
 
@@ -225,37 +282,31 @@ def connect(
     sock: socket.socket,
     timeout: float | None = None,
     bind_threads: bool = False,
-    invoker: Invoker | None = None,
-    batch_invoker: BatchInvoker | None = None,
-    one_call_at_a_time: bool = False,
+    roles: Roles | None = None,
     spin: bool = True,
 ) -> BridgeConnection:
     """Run the classic service over ``sock``; ``timeout`` bounds the handshake only.
 
     ``bind_threads`` routes each reply to the thread that waits for it, which several
-    server threads serving one connection need (rpyc's thread binding). ``invoker`` and
-    ``batch_invoker`` serve the invoke requests (the server's); ``one_call_at_a_time``
-    queues them behind the one running. ``spin=False`` waits without spinning or polling
-    (a server under Wine).
+    server threads serving one connection need (rpyc's thread binding). ``roles`` says
+    what this side serves and how it sends. ``spin=False`` waits without spinning or
+    polling (a server under Wine).
     """
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     stream = BufferedSocketStream(sock) if spin else WaitingSocketStream(sock)
-    return connect_stream(stream, timeout, bind_threads, invoker, batch_invoker, one_call_at_a_time)
+    return connect_stream(stream, timeout, bind_threads, roles)
 
 
 def connect_stream(
     stream: Stream,
     timeout: float | None = None,
     bind_threads: bool = False,
-    invoker: Invoker | None = None,
-    batch_invoker: BatchInvoker | None = None,
-    one_call_at_a_time: bool = False,
+    roles: Roles | None = None,
 ) -> BridgeConnection:
     """Run the classic service over an rpyc stream; the arguments are as for ``connect``."""
     channel = Channel(stream, compress=False)
     config = {**CONFIG, "sync_request_timeout": timeout, "bind_threads": bind_threads}
-    config |= {INVOKER: invoker, BATCH_INVOKER: batch_invoker, ONE_AT_A_TIME: one_call_at_a_time}
-    conn: BridgeConnection = BridgeService._connect(channel, config)
+    conn: BridgeConnection = BridgeService._connect(channel, {**config, ROLES: roles or Roles()})
     conn._config["sync_request_timeout"] = None
     return conn
