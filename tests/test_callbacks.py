@@ -141,20 +141,3 @@ def test_blocks_of_a_library_reach_the_callback_and_outlive_the_bridge():
         assert samples.typecode == "d"
         # (i386 computes on the x87 unit: the last bit may differ from this process's)
         assert list(samples) == pytest.approx([index + i / 1000 for i in range(1000)], rel=1e-15)
-
-
-def test_rows_of_sqlite_reach_the_callback_as_lists_that_outlive_the_bridge():
-    from bridges import Sqlite
-
-    rows = []
-    with Sqlite() as db:
-        db.execute("create table t (id integer, name text, score real)")
-        db.execute("insert into t values (1, 'one', 1.5), (2, 'two', null), (3, 'three', 3.25)")
-        db.execute("select * from t order by id", rows.append)
-        stopped = []
-        db.execute("select * from t", lambda row: stopped.append(row) or True)
-        assert len(stopped) == 1
-        with pytest.raises(RuntimeError, match="no such table: missing"):
-            db.execute("select * from missing")
-    assert rows == [[b"1", b"one", b"1.5"], [b"2", b"two", None], [b"3", b"three", b"3.25"]]
-    assert all(type(row) is list for row in rows)

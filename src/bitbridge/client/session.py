@@ -16,7 +16,7 @@ from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
 
 from bitbridge import __version__, errors
 from bitbridge.bridge import ServerInfo
-from bitbridge.client import callbacks, wine
+from bitbridge.client import wine
 from bitbridge.client.interpreter import Interpreter, find_interpreter
 from bitbridge.client.library_path import folders_of
 from bitbridge.client.logs import SESSION as log
@@ -90,7 +90,7 @@ class Session:
                 self.process.open_socket(options.start_timeout),
                 options.start_timeout,
                 bind_threads=options.concurrent,
-                roles=transport.Roles(callback_invoker=callbacks.invoke, ctypes_by_value=True),
+                roles=transport.Roles(ctypes_by_value=True),
             )
             self._shared, self._arena = self.process.shared_memory, self.process.arena
             if self._shared and not options.concurrent:

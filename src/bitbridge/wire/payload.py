@@ -428,6 +428,13 @@ def dumps_callback(
     return dumps_result(_wrapped(args, kwargs, blocks.shared), blocks)
 
 
+def call_packed(function: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
+    """Call ``function`` with the arguments that :func:`dumps_callback` packed (in the
+    client, serving the server's call of it); return its result."""
+    args, kwargs = loads(arguments, refs)
+    return function(*args, **kwargs)
+
+
 def loads_result(copied: tuple[bytes, tuple[Any, ...]]) -> Any:
     """Rebuild a result that :func:`dumps_result` made (in the client)."""
     data, refs = copied

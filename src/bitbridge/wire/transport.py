@@ -28,8 +28,9 @@ from rpyc.core.channel import Channel
 from rpyc.core.protocol import Connection
 from rpyc.core.service import ClassicService
 from rpyc.core.stream import Stream
+from rpyc.lib import spawn
 
-from bitbridge.wire import ctypes_values
+from bitbridge.wire import ctypes_values, payload
 from bitbridge.wire.streams import BufferedSocketStream, WaitingSocketStream
 
 #: bitbridge's own request types: one remote method call in one pickled message, which
@@ -69,15 +70,15 @@ class Roles:
     The server serves the invoke requests (``invoker``, ``batch_invoker``), one at a time
     unless the bridge is ``concurrent`` (``one_call_at_a_time``), and sends its netref
     calls of client callables as HANDLE_CALLBACK requests packed by ``call_packer``. The
-    client serves those with ``callback_invoker`` and sends ctypes values and types by
-    value (``ctypes_by_value``).
+    client serves those with ``callback_invoker`` (by default: unpack the arguments and
+    call) and sends ctypes values and types by value (``ctypes_by_value``).
     """
 
     invoker: Invoker | None = None
     batch_invoker: BatchInvoker | None = None
     one_call_at_a_time: bool = False
     call_packer: CallPacker | None = None
-    callback_invoker: CallbackInvoker | None = None
+    callback_invoker: CallbackInvoker = payload.call_packed
     ctypes_by_value: bool = False
 
 
@@ -158,7 +159,7 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         return results, tuple((index, self._box_exc(*info)) for index, info in failures)
 
     def _handle_callback(self, function: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        return _served_by(self.roles.callback_invoker, "callbacks")(function, arguments, refs)
+        return self.roles.callback_invoker(function, arguments, refs)
 
     def invoke_request(self, queued: int) -> int:
         """The request type to send for a call: run at once when this thread is serving
@@ -208,6 +209,29 @@ class BridgeConnection(Connection):  # type: ignore[misc]
             super()._dispatch_request(seq, raw_args)
         finally:
             _local.depth -= 1
+
+    def serve_threaded(self, thread_count: int = 10) -> None:
+        """Serve from ``thread_count`` threads until the connection closes. As rpyc's own,
+        but quiet at the end: rpyc's clean-up releases the send lock under a thread that
+        holds it, and that thread's error ("release unlocked lock", a closed descriptor)
+        once the connection is closed tells nothing."""
+
+        def serve() -> None:
+            try:
+                while True:
+                    self.serve(None)
+            except EOFError:
+                pass
+            except Exception:
+                if not self.closed:
+                    raise
+
+        threads = [spawn(serve) for _ in range(thread_count)]
+        try:
+            for thread in threads:
+                thread.join()
+        finally:
+            self.close()
 
     def _box(self, obj: Any) -> Any:
         if type(obj) is _Encoded:
