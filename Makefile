@@ -142,7 +142,7 @@ bench: setup
 		|| { $(SUDO) apt-get update -qq; $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
 		|| echo "==> could not install$$missing: msl-loadlib will show as failed"; \
 	fi
-	@$(BIN)/python -c "import importlib.metadata as m, numpy; assert m.version('msl-loadlib') == '1.1.0'" 2>/dev/null \
+	@$(BIN)/python -c "import importlib.metadata as m, numpy, matplotlib; assert m.version('msl-loadlib') == '1.1.0'" 2>/dev/null \
 		|| $(BIN)/pip install -q --disable-pip-version-check -e '.[bench]' \
 		|| echo "==> could not install the bench extra: msl-loadlib will show as failed"
 	$(BIN)/python benchmarks/bench.py

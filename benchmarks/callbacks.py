@@ -43,12 +43,10 @@ ROUNDS = 15
 def _set_callbacks_by_value(function: Any, on: bool) -> None:
     """In the server: turn its packing of netref calls on or off (off: rpyc's own
     HANDLE_CALL, whose arguments are netrefs), on the connection of ``function``."""
-    from bitbridge.wire import transport
 
     conn = object.__getattribute__(function, "____conn__")
-    kept = conn._config.setdefault("kept_roles", conn._config[transport.ROLES])
-    without = dataclasses.replace(kept, call_packer=None)
-    conn._config[transport.ROLES] = kept if on else without
+    kept = conn._config.setdefault("kept_roles", conn.roles)
+    conn._roles = kept if on else dataclasses.replace(kept, call_packer=None)
 
 
 class Blocks(Bridge):

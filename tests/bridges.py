@@ -340,3 +340,38 @@ class Sqlite(Bridge):
         self.lib.sqlite3_free(error)
         if failed and failed != SQLITE_ABORT:  # SQLITE_ABORT: on_row asked to stop
             raise RuntimeError(f"sqlite3_exec failed ({failed}): {message}")
+
+
+#: ``void handler(int sequence, double fired)`` of tests/data/events.c.
+EVENT_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_double)
+
+
+class Driver(Bridge):
+    """A "driver" that fires events from a thread of its own (tests/data/events.c, built
+    by tests/test_events.py, which names it with ``configure(library=...)``)."""
+
+    library = "libevents"
+
+    def __init__(self) -> None:
+        self.handlers = contextlib.ExitStack()
+        self.lib.start_events.argtypes = [EVENT_HANDLER, ctypes.c_int, ctypes.c_int]
+
+    @remote32
+    def start(self, on_event: Any, count: int, period_us: int) -> int:
+        """Register ``on_event(sequence, fired)`` and start firing; returns at once."""
+        c_handler = self.handlers.enter_context(c_callback(EVENT_HANDLER, on_event))
+        return int(self.lib.start_events(c_handler, count, period_us))
+
+    @remote32
+    def wait(self) -> int:
+        """Wait until every event has been fired (by the library's thread)."""
+        return int(self.lib.wait_events())
+
+    @remote32
+    def busy(self, milliseconds: int) -> int:
+        """A long call into the library, while its thread goes on firing."""
+        return int(self.lib.busy(milliseconds))
+
+    @remote32
+    def release(self) -> None:
+        self.handlers.close()

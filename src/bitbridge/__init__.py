@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bitbridge.bridge import Bridge, ServerInfo, server_info
+from bitbridge.bridge import Bridge, ServerInfo, flush_events, server_info
 from bitbridge.callbacks import c_callback
 from bitbridge.errors import (
     BridgeClosed,
@@ -49,6 +49,7 @@ __all__ = [
     "WrongArchitecture",
     "__version__",
     "c_callback",
+    "flush_events",
     "remote32",
     "server_info",
 ]

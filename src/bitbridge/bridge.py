@@ -328,6 +328,20 @@ class Bridge(metaclass=BridgeMeta):
         return f"<{type(self).__qualname__} bridge: {state}>"
 
 
+def flush_events(bridge: Bridge, timeout: float = 10.0) -> None:
+    """Wait until every event that the server of ``bridge`` sent so far has reached its
+    handler in the client (and the handler returned); raise what a handler raised.
+
+    Events are the calls of your functions that a library makes from threads of its own
+    (see the callbacks guide): they are delivered in order, by a thread of bitbridge's,
+    while your code goes on; this is the point where your code catches up with them.
+    """
+    session = _session(bridge)
+    flush = getattr(session, "flush_events", None)  # an in-process bridge has no server
+    if flush is not None:
+        flush(timeout)
+
+
 def server_info(bridge: Bridge) -> ServerInfo:
     """Return facts about the server of ``bridge``: pid, pointer size, interpreter (for an
     in-process bridge: this process's, with the interpreter "in process")."""

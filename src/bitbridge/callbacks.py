@@ -116,15 +116,19 @@ def _raise_once(failure: BaseException) -> None:
 _RAISED = "_bitbridge_raised"
 
 
-@contextmanager
-def collecting() -> Iterator[None]:
+class collecting:  # a context manager, named as one made by contextlib would be
     """Run a remote call (the server's host, around each one): on return, raise the
     first exception a callback raised during it that its ``with`` block has not."""
-    stack: list[list[BaseException]] = _this_call.__dict__.setdefault("stack", [])
-    stack.append([])
-    try:
-        yield
-    finally:
-        pending = stack.pop()
-    for failure in pending:
-        _raise_once(failure)
+
+    __slots__ = ("_pending",)
+
+    def __enter__(self) -> None:
+        stack: list[list[BaseException]] = _this_call.__dict__.setdefault("stack", [])
+        self._pending: list[BaseException] = []
+        stack.append(self._pending)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        _this_call.stack.pop()
+        if kind is None:  # the call's own exception wins
+            for failure in self._pending:
+                _raise_once(failure)

@@ -1,11 +1,11 @@
 /* A "driver" that fires events from a thread of its own, as acquisition libraries do:
  * start_events() registers a handler and returns at once; the thread then calls the
- * handler `count` times, every `period_us` microseconds, with a sequence number and a
- * value. Built by tests/test_events.py with gcc -m32 -shared -fPIC -pthread. */
+ * handler `count` times, every `period_us` microseconds, with a sequence number and the
+ * time it fired (CLOCK_MONOTONIC, seconds: the clock of Python's time.monotonic). Built by tests/test_events.py with gcc -m32 -shared -fPIC -pthread. */
 #include <pthread.h>
 #include <time.h>
 
-typedef void (*event_handler)(int sequence, double value);
+typedef void (*event_handler)(int sequence, double fired);
 
 static event_handler handler;
 static pthread_t thread;
@@ -19,8 +19,10 @@ static void pause_us(int microseconds) {
 static void *fire(void *unused) {
     (void)unused;
     for (int i = 0; i < count; i++) {
-        pause_us(period_us);
-        handler(i, i * 0.5);
+        struct timespec now;
+        if (period_us) pause_us(period_us);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        handler(i, now.tv_sec + now.tv_nsec * 1e-9);
     }
     return 0;
 }

@@ -58,6 +58,8 @@ class ServerProcess:
         self.owner = owner  # the bridge class it serves, for messages
         self.logged = output == "log"
         self.socket, server_end = socket.socketpair()
+        # The events' channel (wire/events.py): the server writes, the client reads.
+        self.events, self._events_end = socket.socketpair()
         settings: dict[str, Any] = {
             "packages": {} if interpreter.frozen else paths.package_locations(),
             "sys_path": sys_path,
@@ -77,6 +79,7 @@ class ServerProcess:
             raise OSError(f"cannot run {interpreter.describe()}: {exc}") from exc
         finally:
             server_end.close()
+            self._events_end.close()
         STARTED.add(self)
         self._stderr_log = LineLogger("stderr", self.pid) if self.logged else None
         self._stderr_reader = threading.Thread(
@@ -108,9 +111,11 @@ class ServerProcess:
         if sys.platform == "win32":
             popen = _spawn(command, environment, self.logged)
             settings["socket_share"] = server_end.share(popen.pid).hex()  # type: ignore[attr-defined]
+            settings["events_share"] = self._events_end.share(popen.pid).hex()  # type: ignore[attr-defined]
             return popen
-        settings["fd"] = server_end.fileno()
-        return _spawn(command, environment, self.logged, pass_fds=(server_end.fileno(),))
+        settings["fd"], settings["events_fd"] = server_end.fileno(), self._events_end.fileno()
+        inherited = (server_end.fileno(), self._events_end.fileno())
+        return _spawn(command, environment, self.logged, pass_fds=inherited)
 
     def _stdout_thread(self) -> threading.Thread | None:
         """The thread that reads the server's stdout, if it is a pipe (log mode)."""

@@ -26,7 +26,7 @@ from bitbridge.client.source import defining_module
 from bitbridge.client.wine_process import WineServerProcess
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
-from bitbridge.wire import payload, shm, transport
+from bitbridge.wire import events, payload, shm, transport
 
 #: The server's module that builds the server half and serves its calls; named, never
 #: imported, by the client.
@@ -59,6 +59,9 @@ class Session:
         self.closed = False
         # Why the bridge stopped working, raised again by every later call.
         self._failure: errors.BridgeError | None = None
+        # The first exception an event handler raised, for the next call to raise.
+        self._event_failure: BaseException | None = None
+        self._events: events.EventReceiver | None = None
         self._close_lock = threading.Lock()
         # One call at a time from this client, unless the library is thread-safe: the
         # server serializes them anyway, and threads that wait here do not compete for
@@ -131,6 +134,12 @@ class Session:
             error = self._start_error(exc, interpreter, options)
             log.warning("%s server did not start: %s", self.class_name, error)
             raise error from None
+        self._events = events.EventReceiver(
+            self.process.events,
+            self._event_function,
+            self._event_failed,
+            f"bitbridge-events-{self.process.pid}",
+        )
         self.process.echo_stderr()
         log.debug(
             "%s server started: pid %d, %s, ready in %.1f ms",
@@ -149,8 +158,39 @@ class Session:
         self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], spec: RemoteSpec
     ) -> Any:
         """Run the remote method ``name`` in the server and return its result."""
+        self._raise_event_failure()
         with self._call_lock:
             return self._call(name, args, kwargs, spec)
+
+    def flush_events(self, timeout: float) -> None:
+        """Return once every event the server sent before this call has been delivered
+        (its handler has returned); CallTimeout when that takes over ``timeout`` s."""
+        if self._events is None:
+            return
+        self._marks = getattr(self, "_marks", 0) + 1
+        host = self.conn.modules[HOST_MODULE]
+        if host.mark_events(self._marks) and not self._events.wait_for_mark(self._marks, timeout):
+            raise errors.CallTimeout(
+                f"the events of the {self.class_name} server were not all delivered "
+                f"within {timeout} s (a handler that is still running?)"
+            )
+        self._raise_event_failure()
+
+    def _event_function(self, function_id: Any) -> Any:
+        """The client callable that an event calls, by the id the server holds it by."""
+        if self.closed:
+            return lambda *args, **kwargs: None  # fired before the close, read after it
+        return self.conn._local_objects[function_id]
+
+    def _event_failed(self, exc: BaseException) -> None:
+        if self._event_failure is None:
+            self._event_failure = exc
+
+    def _raise_event_failure(self) -> None:
+        """Raise, once, the exception an event handler raised since the last call."""
+        failure, self._event_failure = self._event_failure, None
+        if failure is not None:
+            raise failure
 
     def _call(
         self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], spec: RemoteSpec
@@ -190,6 +230,7 @@ class Session:
 
     def send_batch(self, name: str, spec: RemoteSpec, calls: list[Call]) -> Batch:
         """Send calls of the remote method ``name`` in one request, without waiting."""
+        self._raise_event_failure()
         with self._call_lock:
             self._check_open()
             arguments, refs, transfer = payload.dumps_calls(
@@ -265,6 +306,8 @@ class Session:
         with contextlib.suppress(Exception):
             self.conn.close()
         self.process.stop()
+        if self._events is not None:
+            self._events.join(2.0)  # what the server sent before it exited
         self._release_memory()
         log.debug(
             "%s server closed: pid %d, %s",
@@ -280,6 +323,7 @@ class Session:
         shm.MAPPINGS.forget(self.process.pid)
         if self.process.arena is not None:
             self.process.arena.close()
+        self.process.events.close()
 
     def _check_open(self) -> None:
         if self._failure is not None:
@@ -359,8 +403,10 @@ def _server_for(
     cls: type, options: BridgeOptions, near: Path
 ) -> tuple[Interpreter, type[ServerProcess]]:
     """Return what hosts the server of ``cls`` and the kind of process it runs in: a
-    Windows Python under Wine for a Windows DLL on Linux, else a 32-bit interpreter."""
-    library, libtype = getattr(cls, "library", None), getattr(cls, "libtype", None)
+    Windows Python under Wine for a Windows DLL on Linux, else a 32-bit interpreter. The
+    library is the ``library`` option's, if given, else the class's."""
+    library = options.library if options.library is not None else getattr(cls, "library", None)
+    libtype = getattr(cls, "libtype", None)
     if sys.platform != "win32" and wine.needs_wine(
         library, libtype, near, options.python32, options.server32
     ):

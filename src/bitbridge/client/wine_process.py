@@ -80,7 +80,8 @@ class WineServerProcess(ServerProcess):
         pass_fds = [self.arena.fd]
         if self.transport != "tcp":
             settings["wine"]["fd"] = server_end.fileno()
-            pass_fds.append(server_end.fileno())
+            settings["wine"]["events_fd"] = self._events_end.fileno()
+            pass_fds += [server_end.fileno(), self._events_end.fileno()]
         command = [*self.interpreter.command, "-u", "-I", wine.winpath(paths.BOOTSTRAP)]
         return subprocess.Popen(
             command,

@@ -21,6 +21,7 @@ from bitbridge.modules import load_from_file, load_from_source
 from bitbridge.server import client_packages
 from bitbridge.server.library import load_library
 from bitbridge.wire import payload, shm
+from bitbridge.wire.events import EventSender
 from bitbridge.wire.transport import BridgeConnection, Roles, connect
 
 #: Threads that serve one client when the bridge is configured ``concurrent=True``.
@@ -39,6 +40,7 @@ class _Serving:
         self.results = payload.ResultBlocks(in_order=self.in_order)
         self.library_dirs: list[str] = settings.get("library_dirs", [])
         self.library_path: list[str] = settings.get("library_path", [])
+        self.events = _event_sender(settings)
 
     def invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
         """Serve one remote method call of the connection."""
@@ -86,6 +88,7 @@ def serve(settings: dict[str, Any]) -> None:
         batch_invoker=_serving.invoke_many,
         one_call_at_a_time=not concurrent,
         call_packer=_serving.pack_callback,
+        event_sender=_serving.events,
     )
     if "wine" in settings:  # under Wine, started by a Linux client
         from bitbridge.server.wine import open_connection
@@ -104,10 +107,36 @@ def serve(settings: dict[str, Any]) -> None:
         conn.close()
 
 
+def _event_sender(settings: dict[str, Any]) -> EventSender | None:
+    """The sender of events (calls of client callables from a library's own threads),
+    over the channel the client handed over; None where there is none (a server under
+    Wine on TCP: such calls then wait for the client's next call)."""
+    if "events_share" in settings:  # Windows
+        events = socket.fromshare(bytes.fromhex(settings["events_share"]))  # type: ignore[attr-defined]
+        return EventSender(events.sendall)
+    if "events_fd" in settings:
+        return EventSender(socket.socket(fileno=settings["events_fd"]).sendall)
+    if "wine" in settings:
+        from bitbridge.server.wine import event_writer
+
+        write = event_writer(settings["wine"])
+        return None if write is None else EventSender(write)
+    return None
+
+
 def _inherited_socket(settings: dict[str, Any]) -> socket.socket:
     if "socket_share" in settings:  # Windows: the client duplicated its socket for us
         return socket.fromshare(bytes.fromhex(settings["socket_share"]))  # type: ignore[attr-defined,no-any-return]
     return socket.socket(fileno=settings["fd"])
+
+
+def mark_events(token: int) -> bool:
+    """Queue a mark behind the events sent so far (``bitbridge.flush_events``); False
+    when this server has no events' channel."""
+    if _serving is None or _serving.events is None:
+        return False
+    _serving.events.mark(token)
+    return True
 
 
 def info() -> tuple[int, int, str, str]:

@@ -27,6 +27,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rpyc.core.stream import Stream
@@ -176,6 +177,14 @@ def open_connection(
     if sock is None:
         raise SystemExit("bitbridge server: no client proved the secret in time")
     return connect(sock, bind_threads=bind_threads, roles=roles, spin=False), arena
+
+
+def event_writer(settings: dict[str, Any]) -> Callable[[bytes], None] | None:
+    """What writes events to the client (its events' socket, inherited as the main one
+    is), or None on the TCP path."""
+    if "events_fd" not in settings or fd_export() is None:
+        return None
+    return HandleStream(int(settings["events_fd"])).write
 
 
 def open_arena(settings: dict[str, Any]) -> shm.Arena:

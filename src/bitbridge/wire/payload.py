@@ -428,6 +428,21 @@ def dumps_callback(
     return dumps_result(_wrapped(args, kwargs, blocks.shared), blocks)
 
 
+def dumps_event(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    """Pickle the arguments of an event (``wire/events.py``): by value and all in the
+    message, since no reply comes back to carry references; :func:`loads` with no refs
+    rebuilds ``(args, kwargs)``. TypeError for a callable or netref among them."""
+    refs: list[Any] = []
+    buffer = io.BytesIO()
+    _Pickler(buffer, refs, None).dump(_wrapped(args, kwargs, False))
+    if refs:
+        raise TypeError(
+            f"an event's arguments cross by value only, and {refs[0]!r} is a reference "
+            "(a callable or an object of the other side); pass plain data"
+        )
+    return buffer.getvalue()
+
+
 def call_packed(function: Any, arguments: bytes, refs: tuple[Any, ...]) -> Any:
     """Call ``function`` with the arguments that :func:`dumps_callback` packed (in the
     client, serving the server's call of it); return its result."""

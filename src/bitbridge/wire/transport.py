@@ -31,6 +31,7 @@ from rpyc.core.stream import Stream
 from rpyc.lib import spawn
 
 from bitbridge.wire import ctypes_values, payload
+from bitbridge.wire.events import EventSender
 from bitbridge.wire.streams import BufferedSocketStream, WaitingSocketStream
 
 #: bitbridge's own request types: one remote method call in one pickled message, which
@@ -69,7 +70,9 @@ class Roles:
 
     The server serves the invoke requests (``invoker``, ``batch_invoker``), one at a time
     unless the bridge is ``concurrent`` (``one_call_at_a_time``), and sends its netref
-    calls of client callables as HANDLE_CALLBACK requests packed by ``call_packer``. The
+    calls of client callables as HANDLE_CALLBACK requests packed by ``call_packer``, or,
+    made by a thread that serves no request (a library's own), as events through
+    ``event_sender`` (``wire/events.py``), which return None at once. The
     client serves those with ``callback_invoker`` (by default: unpack the arguments and
     call) and sends ctypes values and types by value (``ctypes_by_value``).
     """
@@ -78,6 +81,7 @@ class Roles:
     batch_invoker: BatchInvoker | None = None
     one_call_at_a_time: bool = False
     call_packer: CallPacker | None = None
+    event_sender: EventSender | None = None
     callback_invoker: CallbackInvoker = payload.call_packed
     ctypes_by_value: bool = False
 
@@ -145,8 +149,11 @@ class BridgeConnection(Connection):  # type: ignore[misc]
 
     @property
     def roles(self) -> Roles:
-        """What this side serves and how it sends."""
-        roles: Roles = self._config.get(ROLES) or Roles()
+        """What this side serves and how it sends (kept on the connection: looked up on
+        every request)."""
+        roles: Roles | None = self.__dict__.get("_roles")
+        if roles is None:
+            roles = self._roles = self._config.get(ROLES) or Roles()
         return roles
 
     def _handle_invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
@@ -171,6 +178,9 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         if handler == consts.HANDLE_CALL and roles.call_packer is not None:
             # A netref call (of a client callable, in the server): its arguments by value.
             function, call_args, *call_kwargs = args
+            if roles.event_sender is not None and not serving_depth():
+                roles.event_sender.send(function, call_args, dict(*call_kwargs))
+                return _SENT
             packed = roles.call_packer(call_args, dict(*call_kwargs))
             handler, args = HANDLE_CALLBACK, (function, *packed)
         elif handler in _USER_OBJECT_REQUESTS and roles.ctypes_by_value:
@@ -249,6 +259,18 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         if isinstance(exc, BaseException):
             repair_exception(exc)
         return exc
+
+
+class _Sent:
+    """What a call sent as an event returns at once: a result that is there, None."""
+
+    value = None
+
+    def set_expiry(self, timeout: float | None) -> None:
+        pass
+
+
+_SENT = _Sent()
 
 
 def _served_by(serve: Any, what: str) -> Any:
