@@ -13,15 +13,8 @@ from pathlib import Path
 from freezing import ROOT, one_folder
 
 from bitbridge import Bridge, remote32
+from bitbridge.paths import CLIENT_ONLY
 
-CLIENT_ONLY = (
-    "bitbridge.client",
-    "bitbridge.provision",
-    "bitbridge.cli",
-    "bitbridge.console",
-    "bitbridge.__main__",
-    "bitbridge.pytest_plugin",
-)
 SERVER_ONLY = ("bitbridge.server",)
 
 

@@ -20,6 +20,17 @@ BOOTSTRAP = PACKAGE / "server" / "bootstrap.py"
 #: What the server imports from the client's environment, each from its own folder.
 SERVER_PACKAGES = ("bitbridge", "rpyc", "plumbum", "typing_extensions")
 
+#: The parts of bitbridge that only a client or the command line runs: never imported by
+#: a server (tests/test_import_boundary.py), left out of a frozen one.
+CLIENT_ONLY = (
+    "bitbridge.client",
+    "bitbridge.provision",
+    "bitbridge.cli",
+    "bitbridge.console",
+    "bitbridge.__main__",
+    "bitbridge.pytest_plugin",
+)
+
 #: The file name of a frozen server, in its folder.
 FROZEN_NAME = "bitbridge-server32.exe" if sys.platform == "win32" else "bitbridge-server32"
 #: What a provisioned folder says about itself.

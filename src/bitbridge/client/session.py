@@ -197,14 +197,7 @@ class Session:
     ) -> Any:
         self._check_open()
         arguments, refs, transfer = payload.dumps_call(
-            args,
-            kwargs,
-            name,
-            spec.copy,
-            limit=self._shared_limit,
-            pool=self._pool,
-            shared=self._shared,
-            arena=self._arena,
+            args, kwargs, name, spec.copy, **self._sharing()
         )
         timeout = self.call_timeout(spec)
         try:
@@ -224,6 +217,15 @@ class Session:
         self._check_open()
         return Pipeline(self, name, spec, calls, timeout)
 
+    def _sharing(self) -> dict[str, Any]:
+        """How a call's buffers reach this server: through which shared memory, how much."""
+        return {
+            "limit": self._shared_limit,
+            "pool": self._pool,
+            "shared": self._shared,
+            "arena": self._arena,
+        }
+
     def call_timeout(self, spec: RemoteSpec) -> float | None:
         """The limit of one call of a method: its own, else the bridge's (None: none)."""
         return spec.timeout if spec.timeout is not None else self.options.timeout
@@ -234,13 +236,7 @@ class Session:
         with self._call_lock:
             self._check_open()
             arguments, refs, transfer = payload.dumps_calls(
-                calls,
-                name,
-                spec.copy,
-                limit=self._shared_limit,
-                pool=self._pool,
-                shared=self._shared,
-                arena=self._arena,
+                calls, name, spec.copy, **self._sharing()
             )
             try:
                 with self._guard(f"{self.class_name}.{name}()", None):

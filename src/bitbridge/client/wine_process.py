@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
 from typing import IO, Any
 
 from bitbridge import paths
@@ -36,14 +35,9 @@ class WineServerProcess(ServerProcess):
     """A server process under Wine; see the module's documentation."""
 
     def __init__(
-        self,
-        interpreter: Interpreter,
-        sys_path: list[str],
-        concurrent: bool = False,
-        library_dirs: Sequence[str] = (),
-        output: str = "echo",
-        owner: str = "a bridge",
+        self, interpreter: Interpreter, sys_path: list[str], *args: Any, **kwargs: Any
     ) -> None:
+        """As ``ServerProcess``; ``sys_path`` is given as the client sees it."""
         self.transport = wine.transport()
         self._secret = handshake.new_secret()
         self._report: bytes | None = None
@@ -51,14 +45,7 @@ class WineServerProcess(ServerProcess):
         wine.warm_up()
         self.arena = shm.Arena.create()
         try:
-            super().__init__(
-                interpreter,
-                [wine.winpath(p) for p in sys_path],
-                concurrent,
-                library_dirs,
-                output,
-                owner,
-            )
+            super().__init__(interpreter, [wine.winpath(p) for p in sys_path], *args, **kwargs)
         except BaseException:
             self.arena.close()
             raise

@@ -59,15 +59,15 @@ UNBUNDLED_LIBRARIES = ("libcrypt.so.1", "libnsl.so.2")
 # What the server itself runs on; every submodule is frozen in, since rpyc's classic
 # protocol imports modules by name at run time.
 SERVER_PACKAGES = ("bitbridge", "rpyc")
-# The parts of bitbridge that only a client or the command line runs: left out.
-CLIENT_ONLY = (
-    "bitbridge.client",
-    "bitbridge.provision",
-    "bitbridge.cli",
-    "bitbridge.console",
-    "bitbridge.__main__",
-    "bitbridge.pytest_plugin",
-)
+# The parts of bitbridge that only a client or the command line runs: left out. Named in
+# bitbridge/paths.py (standard library only), read by file: this script runs by path.
+_PATHS = Path(__file__).resolve().parents[2] / "paths.py"
+_spec = importlib.util.spec_from_file_location("bitbridge_paths", _PATHS)
+assert _spec is not None
+assert _spec.loader is not None
+_paths = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_paths)
+CLIENT_ONLY: tuple[str, ...] = _paths.CLIENT_ONLY
 
 
 def server_side(module: str) -> bool:
