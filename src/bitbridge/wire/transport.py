@@ -197,6 +197,13 @@ class BridgeConnection(Connection):  # type: ignore[misc]
             raise lost() from None
 
     def _dispatch_request(self, seq: int, raw_args: tuple[int, Any]) -> None:
+        if not self._bind_threads:
+            # rpyc has released the receive lock to serve this request but tells the
+            # threads that wait for that lock only once the request has been served: a
+            # thread waiting for its reply (a library's thread calling the client while
+            # this request waits for that thread) would wait for ever (rpyc issue #530).
+            with self._recv_event:
+                self._recv_event.notify_all()
         handler = raw_args[0]
         if self.roles.one_call_at_a_time and handler in RUN_AT_ONCE:
             deferred = self.__dict__.setdefault("_deferred", collections.deque())
