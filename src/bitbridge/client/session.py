@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from rpyc.core.async_ import AsyncResult, AsyncResultTimeout
 
-from bitbridge import __version__, errors
+from bitbridge import errors
 from bitbridge.bridge import ServerInfo
-from bitbridge.client import wine
-from bitbridge.client.interpreter import Interpreter, find_interpreter
+from bitbridge.client import starting
 from bitbridge.client.library_path import folders_of
 from bitbridge.client.logs import SESSION as log
 from bitbridge.client.pipeline import Pipeline
-from bitbridge.client.process import ServerProcess
 from bitbridge.client.source import defining_module
-from bitbridge.client.wine_process import WineServerProcess
 from bitbridge.options import BridgeOptions
 from bitbridge.remote import RemoteSpec
 from bitbridge.wire import events, payload, shm, transport
@@ -43,10 +39,6 @@ class Batch:
     pending: AsyncResult
     transfer: payload.Transfer
     size: int
-
-
-# Raised by rpyc when the other end of the socket is gone.
-_CONNECTION_LOST = (EOFError, ConnectionError, BrokenPipeError)
 
 
 class Session:
@@ -72,7 +64,7 @@ class Session:
         self.class_name = cls.__qualname__
         module_file, module_source = defining_module(cls)
         near = Path(module_file).parent
-        interpreter, process_class = _server_for(cls, options, near)
+        interpreter, process_class = starting.server_for(cls, options, near)
         folders = folders_of(cls, options, near)
         started = time.perf_counter()
         try:
@@ -100,7 +92,7 @@ class Session:
                 # Blocks for large arguments, kept between calls (one call at a time).
                 self._pool = shm.Pool(self._arena)
             self.conn._config["sync_request_timeout"] = options.start_timeout
-            _check_version(self.conn, interpreter)
+            starting.check_version(self.conn, interpreter)
             host = self.conn.modules[HOST_MODULE]
             arguments, refs, transfer = payload.dumps_call(
                 args, kwargs, shared=self._shared, arena=self._arena
@@ -131,7 +123,7 @@ class Session:
             self.closed = True
             self.process.kill()
             self._release_memory()
-            error = self._start_error(exc, interpreter, options)
+            error = starting.start_error(exc, self.process, self.class_name, interpreter, options)
             log.warning("%s server did not start: %s", self.class_name, error)
             raise error from None
         self._events = events.EventReceiver(
@@ -276,7 +268,7 @@ class Session:
                     f"{self.process.pid}) was killed. Call restart() to start a new one."
                 )
             ) from None
-        except _CONNECTION_LOST:
+        except starting.CONNECTION_LOST:
             raise self._crashed(f"during {what}") from None
         except KeyboardInterrupt:
             self._fail(
@@ -359,77 +351,3 @@ class Session:
                 f"{self.process.stderr_tail() or '(nothing)'}"
             )
         )
-
-    def _start_error(
-        self, exc: BaseException, interpreter: Interpreter, options: BridgeOptions
-    ) -> BaseException:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        where = f"\nInterpreter: {interpreter.describe()}, server pid {self.process.pid}"
-        stderr = self.process.stderr_tail().strip()
-        if stderr:
-            where += f"\nServer stderr:\n{stderr}"
-        if isinstance(exc, errors.StartError):
-            return _local_class(exc)(f"{exc.args[0] if exc.args else exc}{where}")
-        if hasattr(exc, "_remote_tb"):
-            # Raised in the server by the user's code (their __init__, or unpickling their
-            # arguments): bitbridge's own steps raise StartErrors. It keeps its type and
-            # the remote traceback, as an exception of a method call does.
-            if hasattr(exc, "add_note"):  # Python 3.11+
-                exc.add_note(
-                    f"(raised while starting the {self.class_name} server, pid "
-                    f"{self.process.pid}, which was stopped)"
-                )
-            return exc
-        if isinstance(exc, AsyncResultTimeout):
-            return errors.StartError(
-                f"the server did not become ready within {options.start_timeout} s and was "
-                f"killed (a module import that hangs?).{where}"
-            )
-        if isinstance(exc, _CONNECTION_LOST):
-            status = self.process.exit_status(wait=2.0) or "connection lost"
-            return errors.StartError(
-                f"the server exited before it was ready ({status}). Is this a Python 3 "
-                f"interpreter that can run bitbridge's bootstrap?{where}"
-            )
-        return errors.StartError(f"the server failed to start: {exc!r}{where}")
-
-
-def _server_for(
-    cls: type, options: BridgeOptions, near: Path
-) -> tuple[Interpreter, type[ServerProcess]]:
-    """Return what hosts the server of ``cls`` and the kind of process it runs in: a
-    Windows Python under Wine for a Windows DLL on Linux, else a 32-bit interpreter. The
-    library is the ``library`` option's, if given, else the class's."""
-    library = options.library if options.library is not None else getattr(cls, "library", None)
-    libtype = getattr(cls, "libtype", None)
-    if sys.platform != "win32" and wine.needs_wine(
-        library, libtype, near, options.python32, options.server32
-    ):
-        return wine.find_windows_python(options.python32), WineServerProcess
-    return find_interpreter(options.python32, options.server32), ServerProcess
-
-
-def _check_version(conn: transport.BridgeConnection, interpreter: Interpreter) -> None:
-    """Fail when the server runs another bitbridge than the client (a frozen server built
-    by an older release, say): asked first, in a way every release answers."""
-    theirs = conn.modules["bitbridge"].__version__
-    if theirs == __version__:
-        return
-    fix = (
-        "Rebuild the frozen server with this bitbridge (`bitbridge server32 build`)."
-        if interpreter.frozen
-        else "Let the server use the client's own bitbridge (do not put another on its path)."
-    )
-    raise errors.StartError(
-        f"the server runs bitbridge {theirs}, the client bitbridge {__version__}; both "
-        f"halves of a bridge must run the same release. {fix}"
-    )
-
-
-def _local_class(exc: errors.StartError) -> type[errors.StartError]:
-    """Return the bitbridge class of ``exc`` (rpyc wraps remote ones in a subclass)."""
-    for cls in type(exc).__mro__:
-        if vars(errors).get(cls.__name__) is cls and issubclass(cls, errors.StartError):
-            return cast("type[errors.StartError]", cls)
-    return errors.StartError
