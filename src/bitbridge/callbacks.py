@@ -103,8 +103,13 @@ def _pointer(
 def _pending() -> list[BaseException]:
     """The failures of the remote call this thread runs (a throwaway list on a thread
     that runs none: the library's own)."""
-    calls: list[list[BaseException]] = getattr(_this_call, "stack", [])
-    return calls[-1] if calls else []
+    calls: list[list[BaseException] | None] = getattr(_this_call, "stack", [])
+    if not calls:
+        return []
+    failures = calls[-1]
+    if failures is None:  # the call's first failure
+        failures = calls[-1] = []
+    return failures
 
 
 def _raise_once(failure: BaseException) -> None:
@@ -120,15 +125,19 @@ class collecting:  # a context manager, named as one made by contextlib would be
     """Run a remote call (the server's host, around each one): on return, raise the
     first exception a callback raised during it that its ``with`` block has not."""
 
-    __slots__ = ("_pending",)
+    __slots__ = ()
 
+    # Each call's place on the stack holds None until a callback fails during it: a
+    # call that none fails in (nearly all) costs an append and a pop.
     def __enter__(self) -> None:
-        stack: list[list[BaseException]] = _this_call.__dict__.setdefault("stack", [])
-        self._pending: list[BaseException] = []
-        stack.append(self._pending)
+        try:
+            stack: list[list[BaseException] | None] = _this_call.stack
+        except AttributeError:
+            stack = _this_call.stack = []
+        stack.append(None)
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        _this_call.stack.pop()
-        if kind is None:  # the call's own exception wins
-            for failure in self._pending:
+        failures: list[BaseException] | None = _this_call.stack.pop()
+        if failures and kind is None:  # the call's own exception wins
+            for failure in failures:
                 _raise_once(failure)

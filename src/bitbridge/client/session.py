@@ -41,6 +41,10 @@ class Batch:
     size: int
 
 
+# What rpyc raises when a call goes wrong, turned into bitbridge's errors.
+_CALL_FAILURES = (AsyncResultTimeout, KeyboardInterrupt, *starting.CONNECTION_LOST)
+
+
 class Session:
     """One running server and the connection to the instance it hosts."""
 
@@ -118,7 +122,14 @@ class Session:
             self.conn._config["sync_request_timeout"] = None
             # From now on a netref that finds the connection lost raises what a call would.
             self.conn._config[transport.CONNECTION_LOST] = self._connection_lost
-            self._shared_limit = shm.MAX_32BIT_BYTES if pointer_size == 4 else None
+            #: How a call's buffers reach this server: through which shared memory and
+            #: how much of it (``payload.dumps_call``'s keywords).
+            self.sharing: dict[str, Any] = {
+                "limit": shm.MAX_32BIT_BYTES if pointer_size == 4 else None,
+                "pool": self._pool,
+                "shared": self._shared,
+                "arena": self._arena,
+            }
         except BaseException as exc:
             self.closed = True
             self.process.kill()
@@ -150,7 +161,8 @@ class Session:
         self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], spec: RemoteSpec
     ) -> Any:
         """Run the remote method ``name`` in the server and return its result."""
-        self._raise_event_failure()
+        if self._event_failure is not None:
+            self._raise_event_failure()
         with self._call_lock:
             return self._call(name, args, kwargs, spec)
 
@@ -189,15 +201,16 @@ class Session:
     ) -> Any:
         self._check_open()
         arguments, refs, transfer = payload.dumps_call(
-            args, kwargs, name, spec.copy, **self._sharing()
+            args, kwargs, name, spec.copy, **self.sharing
         )
-        timeout = self.call_timeout(spec)
+        timeout = spec.timeout if spec.timeout is not None else self.options.timeout
         try:
             request = self.conn.invoke_request(transport.HANDLE_INVOKE)
-            with self._guard(f"{self.class_name}.{name}()", timeout):
-                # Not sync_request: a lost connection is told here, naming the call.
-                pending = self.conn.async_request(request, arguments, refs, timeout=timeout)
-                result = pending.value
+            # Not sync_request: a lost connection is told here, naming the call.
+            pending = self.conn.async_request(request, arguments, refs, timeout=timeout)
+            result = pending.value
+        except _CALL_FAILURES as exc:  # not a `with self._guard(...)`: on every call
+            raise self._translated(exc, f"{self.class_name}.{name}()", timeout) from None
         finally:
             transfer.finish()
         return payload.loads_result(result) if spec.copy else result
@@ -209,15 +222,6 @@ class Session:
         self._check_open()
         return Pipeline(self, name, spec, calls, timeout)
 
-    def _sharing(self) -> dict[str, Any]:
-        """How a call's buffers reach this server: through which shared memory, how much."""
-        return {
-            "limit": self._shared_limit,
-            "pool": self._pool,
-            "shared": self._shared,
-            "arena": self._arena,
-        }
-
     def call_timeout(self, spec: RemoteSpec) -> float | None:
         """The limit of one call of a method: its own, else the bridge's (None: none)."""
         return spec.timeout if spec.timeout is not None else self.options.timeout
@@ -227,9 +231,7 @@ class Session:
         self._raise_event_failure()
         with self._call_lock:
             self._check_open()
-            arguments, refs, transfer = payload.dumps_calls(
-                calls, name, spec.copy, **self._sharing()
-            )
+            arguments, refs, transfer = payload.dumps_calls(calls, name, spec.copy, **self.sharing)
             try:
                 with self._guard(f"{self.class_name}.{name}()", None):
                     request = self.conn.invoke_request(transport.HANDLE_INVOKE_MANY)
@@ -261,23 +263,28 @@ class Session:
         """Turn what rpyc raises when a call goes wrong into bitbridge's errors."""
         try:
             yield
-        except AsyncResultTimeout:
-            raise self._fail(
+        except _CALL_FAILURES as exc:
+            raise self._translated(exc, what, timeout) from None
+
+    def _translated(self, exc: BaseException, what: str, timeout: float | None) -> BaseException:
+        """The error to raise for what rpyc raised during ``what``: the bridge is failed
+        (its server killed) on a timeout, a lost connection or Ctrl-C (raised as itself)."""
+        if isinstance(exc, AsyncResultTimeout):
+            return self._fail(
                 errors.CallTimeout(
                     f"{what} did not return within {timeout} s; its server (pid "
                     f"{self.process.pid}) was killed. Call restart() to start a new one."
                 )
-            ) from None
-        except starting.CONNECTION_LOST:
-            raise self._crashed(f"during {what}") from None
-        except KeyboardInterrupt:
+            )
+        if isinstance(exc, KeyboardInterrupt):
             self._fail(
                 errors.BridgeClosed(
                     f"the bridge was closed when Ctrl-C interrupted {what}; the server's "
                     "state was unknown. Call restart() to start a new one."
                 )
             )
-            raise
+            return exc
+        return self._crashed(f"during {what}")
 
     def getattr(self, name: str) -> Any:
         """Return an attribute of the server half (a netref unless it is immutable)."""

@@ -147,20 +147,25 @@ class BridgeConnection(Connection):  # type: ignore[misc]
         handlers[HANDLE_CALLBACK] = cls._handle_callback
         return handlers
 
-    @property
-    def roles(self) -> Roles:
-        """What this side serves and how it sends (kept on the connection: looked up on
-        every request)."""
-        roles: Roles | None = self.__dict__.get("_roles")
-        if roles is None:
-            roles = self._roles = self._config.get(ROLES) or Roles()
-        return roles
+    def __init__(self, root: Any, channel: Any, config: dict[str, Any]) -> None:
+        #: What this side serves and how it sends. Set before rpyc's own set-up, which
+        #: serves requests already (the handshake).
+        self.roles: Roles = config.get(ROLES) or Roles()
+        # The requests of a one-call-at-a-time server that came in while one ran.
+        self._deferred: collections.deque[tuple[int, tuple[int, Any]]] = collections.deque()
+        self._invoking = False
+        super().__init__(root, channel, config)
 
     def _handle_invoke(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        return _served_by(self.roles.invoker, "remote method calls")(arguments, refs)
+        invoker = self.roles.invoker
+        if invoker is None:
+            raise _serves_no("remote method calls")
+        return invoker(arguments, refs)
 
     def _handle_invoke_many(self, arguments: bytes, refs: tuple[Any, ...]) -> Any:
-        serve = _served_by(self.roles.batch_invoker, "batches of calls")
+        serve = self.roles.batch_invoker
+        if serve is None:
+            raise _serves_no("batches of calls")
         results, failures = serve(arguments, refs)
         # Each exception boxed as rpyc boxes that of a call: type, message, traceback.
         return results, tuple((index, self._box_exc(*info)) for index, info in failures)
@@ -206,8 +211,8 @@ class BridgeConnection(Connection):  # type: ignore[misc]
                 self._recv_event.notify_all()
         handler = raw_args[0]
         if self.roles.one_call_at_a_time and handler in RUN_AT_ONCE:
-            deferred = self.__dict__.setdefault("_deferred", collections.deque())
-            if self.__dict__.get("_invoking"):
+            deferred = self._deferred
+            if self._invoking:
                 deferred.append((seq, raw_args))
                 return
             self._invoking = True
@@ -221,11 +226,12 @@ class BridgeConnection(Connection):  # type: ignore[misc]
             self._dispatch_counted(seq, raw_args)
 
     def _dispatch_counted(self, seq: int, raw_args: tuple[int, Any]) -> None:
-        _local.depth = serving_depth() + 1
+        depth = getattr(_local, "depth", 0)  # serving_depth(), inline: on every request
+        _local.depth = depth + 1
         try:
             super()._dispatch_request(seq, raw_args)
         finally:
-            _local.depth -= 1
+            _local.depth = depth
 
     def serve_threaded(self, thread_count: int = 10) -> None:
         """Serve from ``thread_count`` threads until the connection closes. As rpyc's own,
@@ -280,10 +286,8 @@ class _Sent:
 _SENT = _Sent()
 
 
-def _served_by(serve: Any, what: str) -> Any:
-    if serve is None:
-        raise RuntimeError(f"this side of the bridge serves no {what}")
-    return serve
+def _serves_no(what: str) -> RuntimeError:
+    return RuntimeError(f"this side of the bridge serves no {what}")
 
 
 # How many requests of the other side this thread is serving, one inside another.
