@@ -203,7 +203,7 @@ class Session:
         arguments, refs, transfer = payload.dumps_call(
             args, kwargs, name, spec.copy, **self.sharing
         )
-        timeout = spec.timeout if spec.timeout is not None else self.options.timeout
+        timeout = self.call_timeout(spec)
         try:
             request = self.conn.invoke_request(transport.HANDLE_INVOKE)
             # Not sync_request: a lost connection is told here, naming the call.
