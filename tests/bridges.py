@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import os
 import struct
+import sys
 import threading
 from typing import Any
 
@@ -304,14 +305,19 @@ RowCallback = ctypes.CFUNCTYPE(
 
 
 class Sqlite(Bridge):
-    """An in-memory database of the i386 libsqlite3 that the provisioned interpreter
-    carries (its ``_sqlite3`` module needs it): ``sqlite3_exec`` hands each row of a query
+    """An in-memory database of the sqlite library that the server's Python carries (its
+    ``_sqlite3`` module needs it: the i386 libsqlite3 of the provisioned interpreter, the
+    sqlite3.dll beside a Windows python.exe): ``sqlite3_exec`` hands each row of a query
     to a callback, which runs in the client."""
 
-    library = "libsqlite3.so.0"
+    library = "sqlite3.dll" if sys.platform == "win32" else "libsqlite3.so.0"
 
     def __init__(self) -> None:
         lib = self.lib
+        # CPython's Windows sqlite3.dll is built without automatic initialisation
+        # (SQLITE_OMIT_AUTOINIT): sqlite3_open alone writes through a null pointer there.
+        if lib.sqlite3_initialize():
+            raise OSError("sqlite3_initialize failed")
         lib.sqlite3_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
         lib.sqlite3_exec.argtypes = [
             ctypes.c_void_p,

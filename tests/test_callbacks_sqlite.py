@@ -1,16 +1,26 @@
 """Callback arguments by value with a real library that streams rows: sqlite3_exec of the
-i386 libsqlite3 that the provisioned Linux interpreter carries. (Not in the Windows suite
-of tests/test_windows_suite.py, which runs tests/test_callbacks.py under Wine: the
-library is the Linux one.)"""
+sqlite library that the server's Python carries. On Linux, the i386 libsqlite3 of the
+provisioned interpreter, and the Windows Python's sqlite3.dll under Wine; in the Windows
+suite (tests/test_windows_suite.py), the sqlite3.dll beside its python.exe."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
+LIBRARIES = ["the server's own"] + ([] if sys.platform == "win32" else ["sqlite3.dll under Wine"])
 
-def test_rows_of_sqlite_reach_the_callback_as_lists_that_outlive_the_bridge():
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_rows_of_sqlite_reach_the_callback_as_lists_that_outlive_the_bridge(library):
     from bridges import Sqlite
 
+    if library == "sqlite3.dll under Wine":
+        from wine_tools import windows_python
+
+        Sqlite = Sqlite.configure(library=str(Path(windows_python()).parent / "sqlite3.dll"))
     rows = []
     with Sqlite() as db:
         db.execute("create table t (id integer, name text, score real)")

@@ -23,6 +23,7 @@ from bitbridge.client import wine
 WINDOWS_FILES = [
     "tests/test_cpp.py",
     "tests/test_callbacks.py",
+    "tests/test_callbacks_sqlite.py",
     "tests/test_fortran.py",
     "tests/test_kernel32.py",
     "tests/test_echo.py",
