@@ -17,12 +17,13 @@ LIBRARIES = ["the server's own"] + ([] if sys.platform == "win32" else ["sqlite3
 def test_rows_of_sqlite_reach_the_callback_as_lists_that_outlive_the_bridge(library):
     from bridges import Sqlite
 
+    database = Sqlite
     if library == "sqlite3.dll under Wine":
         from wine_tools import windows_python
 
-        Sqlite = Sqlite.configure(library=str(Path(windows_python()).parent / "sqlite3.dll"))
+        database = Sqlite.configure(library=str(Path(windows_python()).parent / "sqlite3.dll"))
     rows = []
-    with Sqlite() as db:
+    with database() as db:
         db.execute("create table t (id integer, name text, score real)")
         db.execute("insert into t values (1, 'one', 1.5), (2, 'two', null), (3, 'three', 3.25)")
         db.execute("select * from t order by id", rows.append)
