@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "list",
         "show the provisioned interpreter",
         "Show the provisioned interpreter and its version; exit with 1 if there is none.",
-        lambda args: list_python32(),
+        lambda args: printed(python32_listing()),
     )
     command(
         actions,
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "show the provisioned Mono",
         "Show the provisioned Mono, its version and whether any of its parts is missing; "
         "exit with 1 if there is none or it is incomplete.",
-        lambda args: list_mono32(),
+        lambda args: printed(mono32_listing()),
     )
     command(
         mono_actions,
@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "show the provisioned Windows Python and the prefix",
         "Show the provisioned Windows Python and bitbridge's WINEPREFIX; exit with 1 if "
         "there is no Windows Python.",
-        lambda args: wine_provision.list_provisioned(),
+        lambda args: printed(wine_provision.listing()),
     )
     wine_remove = command(
         wine_actions,
@@ -295,17 +295,25 @@ def _removed(remove: Callable[[], None]) -> int:
     return 0
 
 
-def list_python32() -> int:
-    """Print the provisioned interpreter, if any; return 1 if there is none."""
+def printed(listing: tuple[list[str], bool]) -> int:
+    """Print what a ``list`` command found; return 1 when it found nothing (complete)."""
+    lines, found = listing
+    print("\n".join(lines))
+    return 0 if found else 1
+
+
+def python32_listing() -> tuple[list[str], bool]:
+    """What ``bitbridge python32 list`` prints of the provisioned interpreter, and
+    whether there is one."""
     folder = paths.python32_folder()
     details = paths.read_manifest(folder)
     if not details:
-        print(f"no 32-bit Python provisioned in {folder}")
-        return 1
-    print(f"Python {details['version']} (i386) in {folder}")
-    print(f"  launcher: {folder / 'python3'}")
-    print(f"  from {len(details['packages'])} Debian packages")
-    return 0
+        return [f"no 32-bit Python provisioned in {folder}"], False
+    return [
+        f"Python {details['version']} (i386) in {folder}",
+        f"  launcher: {folder / 'python3'}",
+        f"  from {len(details['packages'])} Debian packages",
+    ], True
 
 
 def mono_state() -> tuple[str, bool]:
@@ -323,11 +331,11 @@ def mono_state() -> tuple[str, bool]:
     return f"Mono {version or '(version unknown)'} (i386) in {root}", True
 
 
-def list_mono32() -> int:
-    """Print the provisioned Mono, if any; return 1 if there is none or it is incomplete."""
+def mono32_listing() -> tuple[list[str], bool]:
+    """What ``bitbridge mono32 list`` prints of the provisioned Mono, and whether it is
+    there and complete."""
     state, complete = mono_state()
-    print(state)
-    return 0 if complete else 1
+    return [state], complete
 
 
 def doctor() -> int:

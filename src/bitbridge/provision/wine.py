@@ -273,17 +273,18 @@ def remove(prefix: bool = False, report: Report = print) -> None:
         remove_folder(paths.wine_prefix(), report)
 
 
-def list_provisioned() -> int:
-    """Print the provisioned Windows Python and the prefix; return 1 when there is none."""
+def listing() -> tuple[list[str], bool]:
+    """What ``bitbridge wine list`` prints of the provisioned Windows Python and the
+    prefix, and whether there is one."""
     folder = paths.wine_python_folder()
-    details = paths.read_manifest(folder)
     if not wine.provisioned_windows_python():
-        print(f"no Windows Python provisioned in {folder}")
-        return 1
-    print(f"Windows Python {details.get('version')} (32-bit) in {folder}")
-    print(f"  from {details.get('source')}")
-    print(f"  WINEPREFIX: {_describe_prefix()}")
-    return 0
+        return [f"no Windows Python provisioned in {folder}"], False
+    details = paths.read_manifest(folder)
+    return [
+        f"Windows Python {details.get('version')} (32-bit) in {folder}",
+        f"  from {details.get('source')}",
+        f"  WINEPREFIX: {_describe_prefix()}",
+    ], True
 
 
 def doctor_lines() -> list[str]:
